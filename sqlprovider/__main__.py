@@ -1,0 +1,5 @@
+import sys
+
+from sqlprovider.cli import main
+
+sys.exit(main())
