@@ -1,0 +1,297 @@
+"""The vocabulary a resource definition is written in, and the generic conversions it drives.
+
+A resource (see model_registry_webhooks.py) is pure data: its columns, hidden request
+parameters, endpoints and validation rules. Everything here turns that data into behaviour:
+API item -> SQL row, SQL values -> request body, and the checks made before any request.
+Nothing here does I/O.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from sqlprovider.errors import ValidationError
+
+SqlValue = str | int | float | bytes | None
+
+
+@dataclass(frozen=True)
+class Column:
+    """A visible column, mapped 1:1 to a field of the API object."""
+
+    name: str
+    sql_type: Literal["TEXT", "INTEGER"] = "TEXT"
+    kind: Literal["scalar", "array", "object"] = "scalar"  # array/object are JSON text in SQL
+    description: str = ""
+    on_create: bool = False  # may be given in INSERT
+    on_update: bool = False  # may be changed by UPDATE
+    required_on_create: bool = False
+    choices: tuple[str, ...] = ()  # allowed values (for an array: allowed elements)
+    required_fields: tuple[str, ...] = ()  # for an object column: fields it must carry
+    write_only_fields: frozenset[str] = frozenset()  # accepted, never returned
+
+    @property
+    def is_json(self) -> bool:
+        return self.kind != "scalar"
+
+
+@dataclass(frozen=True)
+class Param:
+    """A HIDDEN column that is a request parameter rather than a field of the object."""
+
+    name: str
+    sql_type: Literal["TEXT", "INTEGER"] = "TEXT"
+    required: bool = False
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Pushdown:
+    """How an equality/IN on a column becomes a list request parameter.
+
+    `any_of`: the API ORs repeated values of the parameter, so all values go in ONE request
+    and the predicate means "the array column contains any of them".
+    `each`: the parameter takes one value, so each value is a request of its own.
+    `pass`: a plain request parameter (page size, page token) passed through as given.
+    """
+
+    column: str
+    param: str
+    mode: Literal["any_of", "each", "pass"]
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """One REST call: verb, path under the resource's base path, and where its answer lives."""
+
+    http_method: str
+    path: str
+    response_key: str | None = None  # the object is wrapped in this key of the answer
+    key_location: Literal["body", "query"] = "body"  # where the object's key travels
+
+
+@dataclass(frozen=True)
+class ListEndpoint(Endpoint):
+    items_key: str = "items"
+    next_token_key: str = "next_page_token"
+    page_token_param: str = "page_token"
+    page_size_param: str = "max_results"
+    max_page_size: int = 1000
+    pushdowns: tuple[Pushdown, ...] = ()
+
+
+@dataclass(frozen=True)
+class MethodParam:
+    name: str
+    required: bool = False
+    location: Literal["body", "query"] = "body"
+    choices: tuple[str, ...] = ()
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class ExecMethod:
+    """A lifecycle method reached with `EXEC <resource>.<name> @param=...`."""
+
+    name: str
+    endpoint: Endpoint
+    params: tuple[MethodParam, ...]
+    result_columns: tuple[str, ...] = ()  # empty: the method answers no rows
+    description: str = ""
+
+
+Rule = Callable[[Mapping[str, Any]], str | None]  # a cross-field check: message or None
+
+
+@dataclass(frozen=True)
+class Resource:
+    name: str
+    qualified_name: str
+    base_path: str
+    columns: tuple[Column, ...]
+    params: tuple[Param, ...]
+    key: str
+    deployment_param: str
+    list: ListEndpoint
+    create: Endpoint
+    update: Endpoint
+    delete: Endpoint
+    exec_methods: tuple[ExecMethod, ...] = ()
+    exactly_one_on_create: tuple[str, ...] = ()  # exactly one of these columns on create
+    at_most_one_on_update: tuple[str, ...] = ()
+    immutable: tuple[str, ...] = ()  # columns an UPDATE may not change
+    create_rules: tuple[Rule, ...] = ()
+    description: str = ""
+    column_index: dict[str, int] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        names = [c.name for c in self.columns] + [p.name for p in self.params]
+        object.__setattr__(self, "column_index", {n: i for i, n in enumerate(names)})
+
+    # --- shape -----------------------------------------------------------------------------
+    @property
+    def all_names(self) -> list[str]:
+        """Visible columns then hidden parameters, in declaration order (SQLite's column numbers)."""
+        return list(self.column_index)
+
+    def column(self, name: str) -> Column | None:
+        return next((c for c in self.columns if c.name == name), None)
+
+    def exec_method(self, name: str) -> ExecMethod | None:
+        return next((m for m in self.exec_methods if m.name == name), None)
+
+    def schema(self) -> str:
+        """The CREATE TABLE statement SQLite is given for the virtual table."""
+        parts = [f"{c.name} {c.sql_type}" for c in self.columns]
+        parts += [f"{p.name} {p.sql_type} HIDDEN" for p in self.params]
+        return f"CREATE TABLE {self.name}({', '.join(parts)})"
+
+    def path(self, endpoint: Endpoint) -> str:
+        return f"{self.base_path}/{endpoint.path}"
+
+    # --- API object -> SQL row -------------------------------------------------------------
+    def row_from_item(self, item: Mapping[str, Any]) -> tuple[SqlValue, ...]:
+        """The visible column values of one API object (JSON columns as compact JSON text)."""
+        return tuple(_to_sql(item.get(c.name), c) for c in self.columns)
+
+    def unwrap(self, endpoint: Endpoint, answer: Mapping[str, Any]) -> Mapping[str, Any]:
+        if endpoint.response_key and isinstance(answer.get(endpoint.response_key), Mapping):
+            return answer[endpoint.response_key]
+        return answer
+
+    # --- SQL values -> request body --------------------------------------------------------
+    def create_body(self, values: Mapping[str, SqlValue]) -> dict[str, Any]:
+        """Validate an INSERT row and build the create body; raise ValidationError before any request."""
+        body: dict[str, Any] = {}
+        for column in self.columns:
+            value = values.get(column.name)
+            if not column.on_create:
+                if not _absent(value) and column.name != self.key:
+                    raise ValidationError(f"{column.name} is set by the workspace and cannot be given on INSERT; leave it out")
+                continue
+            converted = self.convert(column, value)
+            if converted is not None:
+                body[column.name] = converted
+            elif column.required_on_create:
+                raise ValidationError(f"INSERT needs {column.name}: {_expected(column)}")
+        given = [name for name in self.exactly_one_on_create if name in body]
+        if self.exactly_one_on_create and len(given) != 1:
+            names = " or ".join(self.exactly_one_on_create)
+            problem = "both" if given else "neither"
+            raise ValidationError(f"INSERT gave {problem} of {names}: give exactly one")
+        for rule in self.create_rules:
+            message = rule(body)
+            if message:
+                raise ValidationError(message)
+        return body
+
+    def update_fields(self, changes: Mapping[str, SqlValue], current: Mapping[str, SqlValue]) -> dict[str, Any]:
+        """Validate the SET columns of an UPDATE and build the fields of the patch body.
+
+        `current` is the row as it is (in the keyed fast path only its key and deployment are
+        known). The key and immutable columns may be SET only to the value they already have.
+        """
+        body: dict[str, Any] = {}
+        for name, value in changes.items():
+            if name in (self.key, *self.immutable):
+                if _absent(value) or value == current.get(name):
+                    continue
+                was = current.get(name)
+                now = f"from {was!r} " if was is not None or name == self.key else ""
+                raise ValidationError(f"UPDATE cannot change {name} {now}to {value!r}; "
+                                      f"the API has no way to change it: create a new one and delete the old")
+            column = self.column(name)
+            if column is None or not column.on_update:
+                raise ValidationError(f"UPDATE cannot change {name}; changeable columns: "
+                                      + ", ".join(c.name for c in self.columns if c.on_update))
+            converted = self.convert(column, value)
+            if converted is not None:
+                body[name] = converted
+        both = [name for name in self.at_most_one_on_update if name in body]
+        if len(both) > 1:
+            raise ValidationError(f"UPDATE set both {' and '.join(both)}: set only one")
+        return body
+
+    def convert(self, column: Column, value: SqlValue) -> Any:
+        """One SQL value as the API wants it; None means "not given" (NULL or '')."""
+        if _absent(value):
+            return None
+        if column.kind == "array":
+            items = _parse_array(column, value)
+            if not items:
+                raise ValidationError(f"{column.name} is empty: {_expected(column)}")
+            for item in items:
+                if column.choices and item not in column.choices:
+                    raise ValidationError(f"{column.name}: unknown value {item!r}; valid values are "
+                                          + ", ".join(column.choices))
+            return items
+        if column.kind == "object":
+            obj = _parse_json(column, value)
+            if not isinstance(obj, dict):
+                raise ValidationError(f"{column.name} must be a JSON object, got {type(obj).__name__}: {_expected(column)}")
+            obj = {k: v for k, v in obj.items() if not _absent(v)}
+            missing = [f for f in column.required_fields if f not in obj]
+            if missing:
+                raise ValidationError(f"{column.name} is missing {', '.join(missing)}: {_expected(column)}")
+            return obj
+        if column.choices:
+            text = str(value)
+            if text not in column.choices:
+                raise ValidationError(f"{column.name}: unknown value {text!r}; valid values are " + ", ".join(column.choices))
+            return text
+        return value
+
+
+def _absent(value: object) -> bool:
+    return value is None or (isinstance(value, str) and value.strip() == "")
+
+
+def _to_sql(value: Any, column: Column) -> SqlValue:
+    if value is None:
+        return None
+    if column.is_json:
+        return json.dumps(value, separators=(",", ":"))
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, separators=(",", ":"))
+    return value
+
+
+def _parse_json(column: Column, value: SqlValue) -> Any:
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", "replace")
+    try:
+        return json.loads(value) if isinstance(value, str) else value
+    except json.JSONDecodeError as exc:
+        raise ValidationError(f"{column.name} is not valid JSON ({exc.msg} at character {exc.pos}): {_expected(column)}") from None
+
+
+def _parse_array(column: Column, value: SqlValue) -> list[str]:
+    """A JSON array text; also a bare name or comma-separated names, as people type them."""
+    if isinstance(value, str) and not value.lstrip().startswith("["):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    parsed = _parse_json(column, value)
+    if not isinstance(parsed, list) or not all(isinstance(x, str) for x in parsed):
+        raise ValidationError(f"{column.name} must be a JSON array of strings: {_expected(column)}")
+    return parsed
+
+
+def _expected(column: Column) -> str:
+    if column.kind == "array":
+        example = column.choices[0] if column.choices else "value"
+        return f"give a JSON array such as '[\"{example}\"]'"
+    if column.kind == "object":
+        fields = ", ".join(f'"{f}": ...' for f in column.required_fields) or '"field": ...'
+        return f"give a JSON object such as '{{{fields}}}'"
+    if column.choices:
+        return "one of " + ", ".join(column.choices)
+    return "give a value"
+
+
+def split_values(names: Sequence[str], values: Sequence[SqlValue]) -> dict[str, SqlValue]:
+    """Pair SQLite's column values (visible then hidden) with their names."""
+    return dict(zip(names, values))
