@@ -1,0 +1,218 @@
+"""HTTP to one workspace: session, auth header, retries, pagination and error mapping.
+
+Nothing here knows SQL. Error messages name the workspace and the request (verb and path),
+never a credential or a request body.
+"""
+
+from __future__ import annotations
+
+
+import random
+import re
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+from requests.adapters import HTTPAdapter
+
+from sqlprovider.errors import ApiError
+
+IDEMPOTENT = frozenset({"GET", "PATCH", "DELETE", "HEAD"})
+AuthHeaders = Callable[[], Mapping[str, str]]
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How long to keep trying. 429/503 honour Retry-After; other 5xx only on idempotent calls."""
+
+    total_seconds: float = 60.0
+    max_attempts: int = 6
+    base_delay: float = 0.5
+    max_delay: float = 10.0
+    connect_timeout: float = 10.0
+    read_timeout: float = 60.0
+
+
+class Workspace:
+    """One Databricks workspace (or the sandbox): where requests for a deployment go."""
+
+    def __init__(self, name: str, host: str, auth: AuthHeaders, retry: RetryPolicy | None = None,
+                 pool_size: int = 16) -> None:
+        self.name = name
+        self.host = host.rstrip("/")
+        self.auth = auth
+        self.retry = retry or RetryPolicy()
+        self.session = requests.Session()
+        adapter = HTTPAdapter(pool_connections=1, pool_maxsize=pool_size, max_retries=0)
+        self.session.mount("http://", adapter)
+        self.session.mount("https://", adapter)
+        self.session.headers["User-Agent"] = "sqlprovider/0.1"
+        self._lock = threading.Lock()
+        self.request_count = 0
+
+    def __repr__(self) -> str:
+        return f"Workspace({self.name!r}, {self.host!r})"
+
+    def close(self) -> None:
+        self.session.close()
+
+    # --- one call ----------------------------------------------------------------------------
+    def request(self, method: str, path: str, *, query: Mapping[str, Any] | None = None,
+                body: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """Make one API call (with retries) and return its JSON object; raise ApiError otherwise."""
+        policy = self.retry
+        deadline = time.monotonic() + policy.total_seconds
+        attempt = 0
+        while True:
+            attempt += 1
+            wait = None
+            try:
+                response = self._send(method, path, query, body)
+            except requests.ConnectionError as exc:
+                sent = not _never_sent(exc)
+                if sent and method not in IDEMPOTENT:
+                    raise self._unknown_outcome(method, path, "the connection dropped") from None
+                error = self._error(method, path, f"cannot reach {self.host} ({_reason(exc)})")
+            except requests.Timeout as exc:
+                if isinstance(exc, requests.ConnectTimeout) or method in IDEMPOTENT:
+                    error = self._error(method, path, f"no answer from {self.host} in time ({_reason(exc)})")
+                else:
+                    raise self._unknown_outcome(method, path, "the read timed out") from None
+            else:
+                if response.status_code < 400:
+                    return self._decode(method, path, response)
+                error = self._api_error(method, path, response)
+                retryable = response.status_code in (429, 503) or (
+                    response.status_code >= 500 and method in IDEMPOTENT)
+                if not retryable:
+                    raise error
+                wait = _retry_after(response)
+            if attempt >= policy.max_attempts:
+                raise error
+            delay = wait if wait is not None else min(policy.max_delay, policy.base_delay * 2 ** (attempt - 1))
+            delay = delay * (0.75 + random.random() / 2) if wait is None else delay
+            if time.monotonic() + delay > deadline:
+                raise error
+            time.sleep(delay)
+
+    def _send(self, method: str, path: str, query: Mapping[str, Any] | None,
+              body: Mapping[str, Any] | None) -> requests.Response:
+        with self._lock:
+            self.request_count += 1
+        headers = dict(self.auth())
+        return self.session.request(
+            method, self.host + path, params=_query_pairs(query), json=body if body is not None else None,
+            headers=headers, timeout=(self.retry.connect_timeout, self.retry.read_timeout))
+
+    # --- pagination ----------------------------------------------------------------------------
+    def pages(self, path: str, params: Mapping[str, Any], *, items_key: str, token_param: str,
+              next_token_key: str) -> Iterator[list[dict[str, Any]]]:
+        """Yield each page's items, following page tokens until the last page. Lazy: one request per step."""
+        query = dict(params)
+        seen: set[str] = set()
+        while True:
+            answer = self.request("GET", path, query=query)
+            items = answer.get(items_key) or []
+            if not isinstance(items, list):
+                raise self._error("GET", path, f"the answer's {items_key!r} is not a list")
+            yield items
+            token = answer.get(next_token_key)
+            if not token:
+                return
+            if token in seen:
+                raise self._error("GET", path, "the workspace repeated a page token; stopping to avoid an endless listing")
+            seen.add(token)
+            query[token_param] = token
+
+    # --- errors ----------------------------------------------------------------------------------
+    def _error(self, method: str, path: str, text: str, **kw: Any) -> ApiError:
+        return ApiError(f"{self.name}: {method} {path} failed: {text}", workspace=self.name, method=method,
+                        path=path, **kw)
+
+    def _unknown_outcome(self, method: str, path: str, what: str) -> ApiError:
+        return self._error(method, path, f"{what} after the request was sent, so it may or may not have been "
+                                         f"applied; list the resource (SELECT ... WHERE deployment_name = "
+                                         f"'{self.name}') to check before trying again")
+
+    def _api_error(self, method: str, path: str, response: requests.Response) -> ApiError:
+        status = response.status_code
+        try:
+            payload = response.json()
+        except ValueError:
+            payload = None
+        if isinstance(payload, dict) and ("error_code" in payload or "message" in payload):
+            code = payload.get("error_code")
+            message = str(payload.get("message") or "").strip().replace("\n", " ")
+            text = f"{code if code is not None else 'HTTP ' + str(status)} (HTTP {status}): {message}"
+        else:
+            code = None
+            text = f"HTTP {status} with a non-JSON answer ({_snippet(response.text)})"
+        hint = _HINTS.get(status)
+        if hint:
+            text += f"; {hint.format(workspace=self.name)}"
+        return self._error(method, path, text, status=status, error_code=code)
+
+    def _decode(self, method: str, path: str, response: requests.Response) -> dict[str, Any]:
+        if not response.content.strip():
+            return {}
+        try:
+            payload = response.json()
+        except ValueError:
+            raise self._error(method, path, f"HTTP {response.status_code} with an answer that is not JSON "
+                                            f"({_snippet(response.text)})") from None
+        if not isinstance(payload, dict):
+            raise self._error(method, path, f"expected a JSON object, got {type(payload).__name__}")
+        return payload
+
+
+_HINTS = {
+    401: "no valid credential was sent to {workspace}: set DATABRICKS_TOKEN or a profile's token",
+    403: "check that the token for {workspace} is valid and not expired, and that you are a workspace admin "
+         "(Unity Catalog models have no registry webhooks)",
+}
+
+
+def _query_pairs(query: Mapping[str, Any] | None) -> list[tuple[str, str]] | None:
+    """Query parameters with list values repeated (`events=A&events=B`), as the API expects."""
+    if not query:
+        return None
+    pairs: list[tuple[str, str]] = []
+    for key, value in query.items():
+        for item in value if isinstance(value, (list, tuple)) else [value]:
+            pairs.append((key, str(item)))
+    return pairs
+
+
+def _retry_after(response: requests.Response) -> float | None:
+    value = response.headers.get("Retry-After")
+    try:
+        return max(0.0, float(value)) if value is not None else None
+    except ValueError:
+        return None
+
+
+def _never_sent(exc: requests.ConnectionError) -> bool:
+    """True when the failure happened while connecting, so the server cannot have seen the request."""
+    text = repr(exc)
+    return any(s in text for s in ("NewConnectionError", "Connection refused", "Name or service not known",
+                                   "nodename nor servname", "Failed to resolve", "ConnectTimeout"))
+
+
+def _reason(exc: Exception) -> str:
+    text = str(exc)
+    for pattern in (r"\[Errno -?\d+\] ([^'\")]+)", r"(Connection refused)", r"(timed out)", r"(Read timed out)"):
+        match = re.search(pattern, text)
+        if match:
+            return match.group(1).strip()
+    return type(exc).__name__
+
+
+def _snippet(text: str, limit: int = 80) -> str:
+    plain = re.sub(r"<[^>]+>", " ", text or "")
+    plain = " ".join(plain.split())
+    return repr(plain[:limit] + ("..." if len(plain) > limit else "")) if plain else "empty body"
+
+

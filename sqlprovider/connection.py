@@ -1,0 +1,284 @@
+"""The statement front end: a connection whose `execute` understands StackQL on top of SQLite.
+
+Each statement goes: split -> EXEC? (run the lifecycle method directly) -> StackQL names
+rewritten -> RETURNING peeled off -> SQLite (the virtual tables queue writes and send them on
+commit) -> RETURNING rows projected from what the API answered.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import apsw
+import sqlglot
+from sqlglot import exp
+
+from sqlprovider import deployments, statements
+from sqlprovider.client import RetryPolicy, Workspace
+from sqlprovider.errors import (
+    Error, IntegrityError, InterfaceError, NotSupportedError, OperationalError, ProgrammingError, StatementError,
+    ValidationError,
+)
+from sqlprovider.resources import BY_NAME, RESOURCES, lookup
+from sqlprovider.resources.base import Resource, _to_sql
+from sqlprovider.vtable import Engine, Module
+from sqlprovider.writes import WriteResult
+
+_SHORT_NAMES = {r.qualified_name.lower(): r.name for r in RESOURCES}
+Params = Sequence[Any] | Mapping[str, Any] | None
+
+
+@dataclass
+class Result:
+    """One statement's outcome: column names, a (lazy) row iterator and the affected row count."""
+
+    columns: tuple[str, ...]
+    rows: Iterator[tuple[Any, ...]]
+    rowcount: int = -1
+
+
+class Connection:
+    """A SQLite connection with the resources registered as eponymous virtual tables."""
+
+    def __init__(self, *, max_workers: int = 8, retry: RetryPolicy | None = None) -> None:
+        self.db = apsw.Connection(":memory:")
+        self.retry = retry
+        self._workspaces: dict[str, Workspace] = {}
+        self._lock = threading.Lock()
+        self.engine = Engine(workspace=self.workspace, max_workers=max_workers)
+        for resource in RESOURCES:
+            for name in (resource.name, resource.qualified_name):
+                self.db.create_module(name, Module(resource, self.engine), use_bestindex_object=True,
+                                      use_no_change=True, eponymous=True)
+
+    # --- public -------------------------------------------------------------------------------
+    def cursor(self) -> Cursor:
+        return Cursor(self)
+
+    def execute(self, sql: str, params: Params = None) -> Cursor:
+        return self.cursor().execute(sql, params)
+
+    def close(self) -> None:
+        for workspace in self._workspaces.values():
+            workspace.close()
+        self._workspaces.clear()
+        self.db.close()
+
+    def __enter__(self) -> Connection:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def workspace(self, name: str) -> Workspace:
+        """The Workspace for a deployment name, resolved once per connection (thread-safe)."""
+        with self._lock:
+            if name not in self._workspaces:
+                self._workspaces[name] = deployments.resolve(name, retry=self.retry)
+            return self._workspaces[name]
+
+    # --- one statement ------------------------------------------------------------------------
+    def run(self, text: str, params: Params = None) -> Result:
+        """Run one statement (no trailing ';') and return its Result."""
+        kind = statements.statement_kind(text)
+        if kind == "exec":
+            return self._exec(statements.parse_exec(text))
+        text = statements.rewrite_names(text, _SHORT_NAMES)
+        returning = None
+        target = None
+        if kind in ("insert", "update", "delete"):
+            text, returning = statements.split_returning(text)
+            target = _target(text)
+            if returning is not None and target is not None and self.db.in_transaction:
+                raise NotSupportedError("RETURNING is not available inside BEGIN ... COMMIT: writes are sent at "
+                                        "COMMIT; run the statement outside the transaction")
+        self.engine.kind = kind
+        self.engine.keyed = target is not None and self._keyed(text, kind, target, returning)
+        self.engine.results = []
+        try:
+            cursor = self.db.cursor().execute(text, params)
+            if kind not in ("insert", "update", "delete"):
+                return _lazy_result(cursor)
+            for _ in cursor:
+                pass
+        except apsw.Error as exc:
+            raise _translate(exc) from None
+        finally:
+            if kind in ("insert", "update", "delete"):
+                self.engine.kind = "other"
+                self.engine.keyed = False
+        changed = self.db.changes()
+        if returning is None or target is None:
+            return Result((), iter(()), changed)
+        return self._returning(target, returning, self.engine.results, changed)
+
+    def _keyed(self, text: str, kind: str, resource: Resource, returning: list[str] | None) -> bool:
+        """True when an UPDATE/DELETE pins exactly deployment and key, so no listing is needed."""
+        if kind not in ("update", "delete"):
+            return False
+        if statements.where_equalities(text) != frozenset({resource.deployment_param, resource.key}):
+            return False
+        if kind == "delete":
+            return returning is None  # DELETE ... RETURNING lists first so it can return the whole row
+        try:
+            tree = sqlglot.parse_one(text, read="sqlite")
+        except sqlglot.errors.ParseError:
+            return False
+        return not any(assignment.expression.find(exp.Column) for assignment in tree.expressions)
+
+    def _returning(self, resource: Resource, exprs: list[str], results: list[WriteResult], changed: int) -> Result:
+        columns = [c.name for c in resource.columns] + [resource.deployment_param, "webhook"]
+        table = f"returning_{resource.name}"
+        self.db.execute(f'CREATE TEMP TABLE IF NOT EXISTS "{table}"(seq INTEGER, '
+                        + ", ".join(f'"{c}"' for c in columns) + ")")
+        self.db.execute(f'DELETE FROM temp."{table}"')
+        rows = []
+        for seq, result in enumerate(results):
+            item = result.item or {}
+            values = [_to_sql(item.get(c.name), c) for c in resource.columns]
+            rows.append((seq, *values, result.op.deployment, json.dumps(item, separators=(",", ":"))))
+        marks = ", ".join("?" * (len(columns) + 1))
+        self.db.executemany(f'INSERT INTO temp."{table}" VALUES ({marks})', rows)
+        projection = ", ".join(", ".join(c.name for c in resource.columns) if e == "*" else e for e in exprs)
+        try:
+            cursor = self.db.cursor().execute(
+                f'SELECT {projection} FROM temp."{table}" AS "{resource.name}" ORDER BY seq')
+            result = _lazy_result(cursor)
+            materialised = list(result.rows)
+        except apsw.Error as exc:
+            raise _translate(exc, "RETURNING: ") from None
+        return Result(result.columns, iter(materialised), changed)
+
+    # --- EXEC -----------------------------------------------------------------------------------
+    def _exec(self, stmt: statements.ExecStatement) -> Result:
+        resource = lookup(stmt.resource)
+        if resource is None:
+            known = ", ".join(r.qualified_name for r in RESOURCES)
+            raise ProgrammingError(f"EXEC: unknown resource {stmt.resource!r}; known resources: {known}")
+        method = resource.exec_method(stmt.method)
+        if method is None:
+            names = ", ".join(m.name for m in resource.exec_methods)
+            raise ProgrammingError(f"EXEC: {resource.name} has no method {stmt.method!r}; its methods are {names}")
+        given = {**stmt.params, **(stmt.json_params or {})}
+        valid = [resource.deployment_param] + [p.name for p in method.params]
+        unknown = [name for name in given if name not in valid]
+        if unknown:
+            raise ProgrammingError(f"EXEC {resource.name}.{method.name}: unknown parameter @{unknown[0]}; "
+                                   f"valid parameters are " + ", ".join("@" + v for v in valid))
+        deployment = given.get(resource.deployment_param)
+        if deployment in (None, ""):
+            raise StatementError(f"EXEC {resource.name}.{method.name} needs @{resource.deployment_param}: "
+                                 f"add @{resource.deployment_param}='<workspace>'")
+        query: dict[str, Any] = {}
+        body: dict[str, Any] = {}
+        for param in method.params:
+            value = given.get(param.name)
+            if value is None or (isinstance(value, str) and not value.strip()):
+                if param.required:
+                    raise StatementError(f"EXEC {resource.name}.{method.name} needs @{param.name}: "
+                                         f"add @{param.name}='...'")
+                continue
+            if param.choices and value not in param.choices:
+                raise ValidationError(f"@{param.name}: unknown value {value!r}; valid values are "
+                                      + ", ".join(param.choices))
+            (query if param.location == "query" else body)[param.name] = value
+        workspace = self.workspace(str(deployment))
+        answer = workspace.request(method.endpoint.http_method, resource.path(method.endpoint),
+                                   query=query or None, body=body if method.endpoint.http_method != "DELETE" or body else None)
+        if not method.result_columns:
+            return Result((), iter(()), 1)
+        obj = resource.unwrap(method.endpoint, answer)
+        if not any(c in obj for c in method.result_columns):
+            obj = answer
+        return Result(method.result_columns, iter([tuple(obj.get(c) for c in method.result_columns)]), 1)
+
+
+class Cursor:
+    """A cursor over one statement's rows; `description` and `rowcount` as PEP 249 describes."""
+
+    arraysize = 1
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+        self.description: tuple[tuple[Any, ...], ...] | None = None
+        self.rowcount = -1
+        self._rows: Iterator[tuple[Any, ...]] = iter(())
+
+    def execute(self, sql: str, params: Params = None) -> Cursor:
+        parts = statements.split_statements(sql)
+        if not parts:
+            raise ProgrammingError("nothing to run: the SQL text has no statement")
+        if params is not None and len(parts) > 1:
+            raise ProgrammingError(f"execute() with parameters takes one statement; got {len(parts)}: "
+                                   f"run them one by one")
+        for part in parts[:-1]:
+            for _ in self.connection.run(part.text).rows:
+                pass
+        result = self.connection.run(parts[-1].text, params)
+        self.description = tuple((name, None, None, None, None, None, None) for name in result.columns) or None
+        self.rowcount = result.rowcount
+        self._rows = result.rows
+        return self
+
+    def __iter__(self) -> Iterator[tuple[Any, ...]]:
+        return self
+
+    def __next__(self) -> tuple[Any, ...]:
+        try:
+            return next(self._rows)
+        except apsw.Error as exc:
+            raise _translate(exc) from None
+
+    def fetchone(self) -> tuple[Any, ...] | None:
+        return next(self, None)
+
+    def fetchmany(self, size: int | None = None) -> list[tuple[Any, ...]]:
+        size = self.arraysize if size is None else size
+        return [row for _, row in zip(range(size), self)]
+
+    def fetchall(self) -> list[tuple[Any, ...]]:
+        return list(self)
+
+    def close(self) -> None:
+        self._rows = iter(())
+
+
+def _lazy_result(cursor: apsw.Cursor) -> Result:
+    try:
+        columns = tuple(name for name, _ in cursor.getdescription())
+    except apsw.ExecutionCompleteError:
+        columns = ()
+    return Result(columns, (tuple(row) for row in cursor), -1)
+
+
+def _target(text: str) -> Resource | None:
+    """The resource an INSERT/UPDATE/DELETE writes to, if it is one of ours."""
+    try:
+        tree = sqlglot.parse_one(text, read="sqlite")
+    except sqlglot.errors.ParseError:
+        return None
+    table = tree.this if isinstance(tree, (exp.Insert, exp.Update, exp.Delete)) else None
+    if isinstance(table, exp.Schema):
+        table = table.this
+    return BY_NAME.get(table.name.lower()) if isinstance(table, exp.Table) else None
+
+
+def _translate(exc: apsw.Error, prefix: str = "") -> Error:
+    message = str(exc)
+    for name in ("SQLError: ", "ConstraintError: ", "Error: "):
+        if message.startswith(name):
+            message = message[len(name):]
+    message = prefix + message.replace("\n", " ")
+    if isinstance(exc, apsw.SQLError):
+        return ProgrammingError(message)
+    if isinstance(exc, apsw.ConstraintError):
+        return IntegrityError(message)
+    if isinstance(exc, apsw.MisuseError):
+        return InterfaceError(message)
+    return OperationalError(message)
+
+

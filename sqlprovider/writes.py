@@ -1,0 +1,107 @@
+"""Queued writes and how they are sent.
+
+The virtual table does not call the API while SQLite runs an INSERT/UPDATE/DELETE: it
+validates each row and queues a `WriteOp`. When SQLite commits (`Sync`), `send_writes` sends
+them, several at once, and returns the answers in statement order. So a bad row anywhere in a
+statement stops it before any request, ROLLBACK of an explicit transaction sends nothing, and
+a failure part-way names exactly which rows reached the workspace.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlprovider.client import Workspace
+from sqlprovider.errors import ApiError, Error, PartialWriteError
+
+SQL_VERB = {"create": "INSERT", "update": "UPDATE", "delete": "DELETE"}
+
+
+@dataclass
+class WriteOp:
+    """One API call a statement asked for, with what is known of the row before it."""
+
+    verb: str  # create | update | delete
+    deployment: str
+    http_method: str
+    path: str
+    query: dict[str, Any] | None = None
+    body: dict[str, Any] | None = None
+    response_key: str | None = None
+    before: dict[str, Any] = field(default_factory=dict)  # the API object before the write (delete RETURNING)
+    key: str | None = None
+
+
+@dataclass
+class WriteResult:
+    op: WriteOp
+    item: dict[str, Any] | None = None  # the API's object (create/update) or the row deleted
+    error: Error | None = None
+    attempted: bool = False
+
+
+def send_writes(ops: Sequence[WriteOp], workspace: Callable[[str], Workspace], key: str,
+                max_workers: int = 8) -> list[WriteResult]:
+    """Send every op, at most `max_workers` at once, stopping new sends after the first failure.
+
+    Returns the results in op order, or raises PartialWriteError naming what was applied.
+    """
+    results = [WriteResult(op) for op in ops]
+    failed = threading.Event()
+
+    def send(result: WriteResult) -> None:
+        if failed.is_set():
+            return
+        result.attempted = True
+        op = result.op
+        try:
+            answer = workspace(op.deployment).request(op.http_method, op.path, query=op.query, body=op.body)
+        except Error as exc:
+            result.error = exc
+            failed.set()
+            return
+        if op.verb == "delete":
+            result.item = dict(op.before)
+        else:
+            obj = answer.get(op.response_key) if op.response_key else answer
+            if not isinstance(obj, dict):
+                result.error = ApiError(f"{op.deployment}: {op.http_method} {op.path} answered without "
+                                        f"{op.response_key!r}; the write may have been applied",
+                                        workspace=op.deployment)
+                failed.set()
+                return
+            result.item = obj
+
+    if len(ops) == 1 or max_workers <= 1:
+        for result in results:
+            send(result)
+    else:
+        with ThreadPoolExecutor(max_workers=min(max_workers, len(ops)), thread_name_prefix="sqlprovider-write") as pool:
+            list(pool.map(send, results))
+    if failed.is_set():
+        raise PartialWriteError(_summary(results, key), applied=[r.item for r in results if r.item is not None])
+    return results
+
+
+def _summary(results: Sequence[WriteResult], key: str) -> str:
+    verb = SQL_VERB.get(results[0].op.verb, "write")
+    total = len(results)
+    applied = [(i, r) for i, r in enumerate(results, 1) if r.item is not None]
+    errors = [(i, r) for i, r in enumerate(results, 1) if r.error is not None]
+    skipped = sum(1 for r in results if not r.attempted)
+    first_row, first = errors[0]
+    text = f"{verb} failed at row {first_row} of {total}: {first.error}"
+    if total > 1 or applied:
+        ids = ", ".join(f"row {i}: {r.item.get(key) or r.op.key}" for i, r in applied) or "none"
+        text += f" | {len(applied)} of {total} rows were applied ({ids})"
+        if len(errors) > 1:
+            text += f"; {len(errors)} rows failed (rows {', '.join(str(i) for i, _ in errors)})"
+        if skipped:
+            text += f"; {skipped} not attempted"
+        if applied:
+            text += "; applied changes are not rolled back"
+    return text
