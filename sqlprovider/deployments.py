@@ -20,7 +20,7 @@ from sqlprovider.client import RetryPolicy, Workspace
 from sqlprovider.errors import ConfigurationError
 
 SANDBOX = "sandbox"
-_LABEL = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
+_LABEL = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
 
 _sandbox_lock = threading.Lock()
 _sandbox = None  # the process-wide embedded Sandbox, once started
@@ -43,7 +43,7 @@ def read_profiles(path: Path | None = None) -> dict[str, dict[str, str]]:
 
 def check_name(name: str) -> None:
     """Refuse anything that is not a single DNS label (dots, slashes, ports, URLs, spaces...)."""
-    if not _LABEL.match(name):
+    if not _LABEL.fullmatch(name):
         shown = name if len(name) <= 70 and name.isprintable() else repr(name[:70])
         raise ConfigurationError(
             f"deployment_name {shown!r} is not a workspace name (one DNS label: letters, digits, '-', "
