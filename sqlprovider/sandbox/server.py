@@ -1,0 +1,400 @@
+"""The Sandbox: an in-process HTTP server speaking the registry-webhooks API, plus its handler.
+
+Every request is recorded first (Authorization masked). Then, for the registry-webhooks endpoints,
+the configured latency and any injected fault apply; then the bearer token is checked (for all but
+the OAuth discovery and token endpoints); then the request is routed. Bad input never yields a 500:
+an unexpected exception is logged (without request data) and answered INTERNAL_ERROR.
+"""
+
+from __future__ import annotations
+
+import hmac
+import ipaddress
+import json
+import logging
+import secrets
+import socket
+import threading
+import time
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+from sqlprovider.sandbox import oauth
+from sqlprovider.sandbox.api import PREFIX, WebhooksApi
+from sqlprovider.sandbox.delivery import Deliverer
+from sqlprovider.sandbox.errors import ApiError, endpoint_not_found, malformed
+from sqlprovider.sandbox.faults import FaultInjector, FaultSpec, answer
+from sqlprovider.sandbox.store import Store, default_data_path
+from sqlprovider.sandbox.validation import is_loopback_host
+
+log = logging.getLogger("sqlprovider.sandbox")
+
+MAX_BODY_BYTES = 10 * 1024 * 1024
+_NO_CREDENTIAL = ApiError(401, 401, "Credential was not sent or was of an unsupported type for this API.")
+_BAD_TOKEN = ApiError(403, 403, "Invalid access token.")
+
+
+@dataclass(frozen=True)
+class RecordedRequest:
+    """One request the sandbox received, as tests inspect it (the Authorization value is masked)."""
+
+    method: str
+    path: str
+    query: tuple[tuple[str, str], ...]
+    body: dict | list | None
+    headers: dict[str, str]
+
+
+def _masked(name: str, value: str) -> str:
+    """`Bearer ***` for an Authorization (or Proxy-Authorization) header; other headers unchanged."""
+    if name.lower() not in ("authorization", "proxy-authorization"):
+        return value
+    scheme, _, rest = value.partition(" ")
+    return f"{scheme} ***" if rest else "***"
+
+
+class Sandbox:
+    """A local Databricks workspace for the registry-webhooks API, with its state in a SQLite file.
+
+    `data_path` None means `sandbox.db` in $SQLPROVIDER_DATA_DIR or the user's data directory.
+    A non-loopback `host` is refused unless `token` is given explicitly. OAuth M2M is served when
+    `client_id` and `client_secret` are both given; its tokens live `token_ttl` seconds.
+    """
+
+    def __init__(self, data_path: str | Path | None = None, host: str = "127.0.0.1", port: int = 0,
+                 token: str | None = None, client_id: str | None = None, client_secret: str | None = None,
+                 token_ttl: int = 3600) -> None:
+        if not is_loopback_host(host) and not token:
+            raise ValueError(f"refusing to listen on non-loopback address {host} without an explicit token "
+                             "(give one with --token / token=...)")
+        if bool(client_id) != bool(client_secret):
+            raise ValueError("OAuth needs both client_id and client_secret")
+        if token_ttl <= 0:
+            raise ValueError("token_ttl must be positive")
+        self.data_path = Path(data_path) if data_path is not None else default_data_path()
+        self.host = host
+        self.port = port
+        self.token: str = token or "dapi" + secrets.token_hex(16)
+        self.latency: float = 0.0
+        self.requests: list[RecordedRequest] = []
+        self.deliveries: list[dict[str, Any]] = []
+        self._record_lock = threading.Lock()
+        self._faults = FaultInjector()
+        self._oauth = oauth.TokenIssuer(client_id, client_secret, token_ttl)
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+        self._store: Store | None = None
+        self._deliverer: Deliverer | None = None
+        self.api: WebhooksApi | None = None
+
+    # -- lifecycle ---------------------------------------------------------------------------------
+
+    def start(self) -> Sandbox:
+        """Open the store, bind the port and serve in a daemon thread; return self."""
+        if self._server is not None:
+            return self
+        store = Store(self.data_path)
+        try:
+            server = _Server((self.host, self.port), _Handler, self)
+        except BaseException:
+            store.close()
+            raise
+        self._store = store
+        self._deliverer = Deliverer(lambda: self.url, self._record_delivery)
+        self.api = WebhooksApi(store, self._deliverer)
+        self._server = server
+        self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1},
+                                        name=f"sqlprovider-sandbox-{self.url}", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving, drop open connections and close the store. Safe to call twice."""
+        server, self._server = self._server, None
+        if server is None:
+            return
+        server.stop_serving()
+        server.server_close()
+        server.close_connections()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        if self._deliverer is not None:
+            self._deliverer.close()
+        if self._store is not None:
+            self._store.close()
+        self._store = self._deliverer = self.api = None
+
+    def __enter__(self) -> Sandbox:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    @property
+    def url(self) -> str:
+        """The base URL, e.g. http://127.0.0.1:8765 (known once started)."""
+        if self._server is None:
+            raise RuntimeError("the sandbox is not running: call start() first")
+        host, port = self._server.server_address[:2]
+        return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+    @property
+    def workspace_id(self) -> str:
+        """The workspace id of the data file (stable across restarts)."""
+        if self._store is None:
+            raise RuntimeError("the sandbox is not running: call start() first")
+        return self._store.workspace_id
+
+    # -- test controls -----------------------------------------------------------------------------
+
+    def inject(self, fault: FaultSpec) -> None:
+        """Make the next matching API requests answer `fault` (see FaultSpec)."""
+        self._faults.inject(fault)
+
+    def clear_faults(self) -> None:
+        """Drop every fault not yet used."""
+        self._faults.clear()
+
+    def clear_requests(self) -> None:
+        """Forget the recorded requests."""
+        with self._record_lock:
+            self.requests.clear()
+
+    def clear_deliveries(self) -> None:
+        """Forget the recorded deliveries."""
+        with self._record_lock:
+            self.deliveries.clear()
+
+    def _record(self, request: RecordedRequest) -> None:
+        with self._record_lock:
+            self.requests.append(request)
+
+    def _record_delivery(self, delivery: dict[str, Any]) -> None:
+        with self._record_lock:
+            self.deliveries.append(delivery)
+
+    # -- request processing (called by the handler thread) -----------------------------------------
+
+    def _authenticate(self, authorization: str | None) -> None:
+        """Accept the sandbox token or an unexpired OAuth token; else raise the Databricks answer."""
+        if not authorization:
+            raise _NO_CREDENTIAL
+        scheme, _, credential = authorization.strip().partition(" ")
+        credential = credential.strip()
+        if scheme.lower() != "bearer" or not credential:
+            raise _NO_CREDENTIAL
+        if hmac.compare_digest(credential.encode("utf-8"), self.token.encode("utf-8")):
+            return
+        if self._oauth.is_valid(credential):
+            return
+        raise _BAD_TOKEN
+
+    def _dispatch(self, method: str, path: str, query: list[tuple[str, str]], raw_body: bytes,
+                  headers: dict[str, str], base_url: str) -> tuple[int, str, bytes, dict[str, str]]:
+        """Answer one request: (status, content type, body, extra headers)."""
+        if path == "/.well-known/databricks-config" and method == "GET":
+            return _json(200, oauth.databricks_config(base_url, self.workspace_id))
+        if path == "/oidc/.well-known/oauth-authorization-server" and method == "GET":
+            return _json(200, oauth.authorization_server(base_url))
+        if path == "/oidc/v1/token" and method == "POST":
+            try:
+                return _json(200, self._oauth.token_endpoint(headers.get("authorization"), raw_body))
+            except ApiError as exc:
+                return _json(exc.status, exc.body(), exc.headers)
+
+        endpoint = path[len(PREFIX):] if path.startswith(PREFIX) else None
+        if endpoint is not None:
+            if self.latency > 0:
+                time.sleep(self.latency)
+            fault = self._faults.take(endpoint)
+            if fault is not None:
+                reply = answer(fault)
+                return reply.status, reply.content_type, reply.body, reply.headers
+        try:
+            self._authenticate(headers.get("authorization"))
+            assert self.api is not None
+            handler = self.api.routes.get((method, endpoint)) if endpoint is not None else None
+            if handler is None:
+                raise endpoint_not_found(method, path)
+            return _json(200, handler(query, _parse_body(raw_body)))
+        except ApiError as exc:
+            return _json(exc.status, exc.body(), exc.headers)
+
+
+def _parse_body(raw: bytes) -> dict[str, Any]:
+    """The JSON object of a request body; an empty body is {}."""
+    if not raw.strip():
+        return {}
+    try:
+        value = json.loads(raw)
+    except (UnicodeDecodeError, ValueError):
+        raise malformed("Invalid JSON given in the body of the request - failed to parse given JSON.") from None
+    if not isinstance(value, dict):
+        raise malformed("Invalid JSON given in the body of the request - expected a JSON object.")
+    return value
+
+
+def _json(status: int, body: Any, headers: dict[str, str] | None = None) -> tuple[int, str, bytes, dict[str, str]]:
+    return status, "application/json", json.dumps(body, separators=(",", ":")).encode("utf-8"), headers or {}
+
+
+class _Server(ThreadingHTTPServer):
+    """ThreadingHTTPServer that knows its Sandbox and can drop kept-alive connections on stop."""
+
+    daemon_threads = True
+
+    def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler], app: Sandbox) -> None:
+        self.app = app
+        self._connections: set[socket.socket] = set()
+        self._connections_lock = threading.Lock()
+        try:
+            self.address_family = socket.AF_INET6 if ipaddress.ip_address(address[0]).version == 6 else socket.AF_INET
+        except ValueError:  # a host name such as localhost
+            self.address_family = socket.AF_INET
+        super().__init__(address, handler)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self._connections_lock:
+            self._connections.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        with self._connections_lock:
+            self._connections.discard(request)
+        super().shutdown_request(request)
+
+    def stop_serving(self) -> None:
+        """shutdown(), without waiting out the poll interval: connecting wakes the serve loop."""
+        stopper = threading.Thread(target=self.shutdown, daemon=True)
+        stopper.start()
+        host, port = self.server_address[:2]
+        host = {"0.0.0.0": "127.0.0.1", "::": "::1"}.get(host, host)
+        while stopper.is_alive():
+            try:
+                socket.create_connection((host, port), timeout=0.5).close()
+            except OSError:
+                pass
+            stopper.join(0.01)
+
+    def close_connections(self) -> None:
+        """Shut down every open client connection (idle keep-alive ones included)."""
+        with self._connections_lock:
+            connections = list(self._connections)
+        for connection in connections:
+            try:
+                connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        log.debug("sandbox connection error", exc_info=True)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    """One HTTP/1.1 connection; each do_* method runs in the connection's thread."""
+
+    protocol_version = "HTTP/1.1"
+    server_version = "sqlprovider-sandbox"
+    sys_version = ""
+    timeout = 60  # seconds an idle kept-alive connection may stay open
+    server: _Server
+
+    def version_string(self) -> str:
+        return self.server_version
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+        """Silence the default stderr access log; debug-log method and path only (never headers)."""
+        log.debug("%s %s", self.command, urlsplit(self.path).path)
+
+    def do_GET(self) -> None:
+        self._handle()
+
+    def do_POST(self) -> None:
+        self._handle()
+
+    def do_PATCH(self) -> None:
+        self._handle()
+
+    def do_DELETE(self) -> None:
+        self._handle()
+
+    def do_PUT(self) -> None:
+        self._handle()
+
+    def do_HEAD(self) -> None:
+        self._handle()
+
+    def do_OPTIONS(self) -> None:
+        self._handle()
+
+    def _read_body(self) -> bytes | None:
+        """The request body (Content-Length or chunked); None if it cannot be read."""
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            chunks, total = [], 0
+            while True:
+                line = self.rfile.readline(1024)
+                try:
+                    size = int(line.split(b";")[0].strip() or b"x", 16)
+                except ValueError:
+                    return None
+                if size == 0:
+                    while self.rfile.readline(1024).strip():
+                        pass
+                    return b"".join(chunks)
+                total += size
+                if total > MAX_BODY_BYTES:
+                    return None
+                chunks.append(self.rfile.read(size))
+                self.rfile.readline(1024)
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            return None
+        if length < 0 or length > MAX_BODY_BYTES:
+            return None
+        return self.rfile.read(length) if length else b""
+
+    def _handle(self) -> None:
+        app = self.server.app
+        method = self.command
+        split = urlsplit(self.path)
+        query = parse_qsl(split.query, keep_blank_values=True)
+        raw_body = self._read_body()
+        headers = {name: _masked(name, value) for name, value in self.headers.items()}
+        recorded_body: dict | list | None = None
+        if raw_body:
+            try:
+                parsed = json.loads(raw_body)
+                recorded_body = parsed if isinstance(parsed, (dict, list)) else None
+            except (UnicodeDecodeError, ValueError):
+                pass
+        app._record(RecordedRequest(method, split.path, tuple(query), recorded_body, headers))
+
+        if raw_body is None:
+            self.close_connection = True
+            self._send(*_json(400, malformed("The request body could not be read.").body()))
+            return
+        lowered = {name.lower(): value for name, value in self.headers.items()}
+        host = self.headers.get("Host") or app.url.split("//", 1)[1]
+        try:
+            reply = app._dispatch(method, unquote(split.path), query, raw_body, lowered, f"http://{host}")
+        except Exception:
+            log.exception("sandbox: unexpected error answering %s %s", method, split.path)
+            reply = _json(500, {"error_code": "INTERNAL_ERROR", "message": "Unexpected error in the sandbox."})
+        self._send(*reply)
+
+    def _send(self, status: int, content_type: str, body: bytes, extra: dict[str, str]) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type if content_type != "application/json"
+                         else "application/json; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        for name, value in extra.items():
+            self.send_header(name, value)
+        if self.server.app._store is not None:
+            self.send_header("x-databricks-org-id", self.server.app._store.workspace_id)
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)

@@ -1,0 +1,236 @@
+"""SQLite persistence for the sandbox: the webhooks table and keyset page tokens.
+
+Several Sandbox instances (in this process or another) may serve one file: the database runs in WAL
+mode with a busy timeout, every read-modify-write is one `BEGIN IMMEDIATE` transaction, and rows are
+ordered by an AUTOINCREMENT sequence that never reuses a value, so listings stay stable while other
+writers insert and delete. Write-only fields (`http_url_spec.secret`, `.authorization`,
+`job_spec.access_token`) are stored with the spec and dropped by `StoredWebhook.public()`.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import os
+import secrets
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from sqlprovider.webhooks import WRITE_ONLY_FIELDS
+
+DATA_DIR_ENV = "SQLPROVIDER_DATA_DIR"
+DATA_FILE = "sandbox.db"
+BUSY_TIMEOUT_MS = 10_000
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS webhooks (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    model_name TEXT,
+    events TEXT NOT NULL,
+    description TEXT,
+    status TEXT NOT NULL,
+    http_url_spec TEXT,
+    job_spec TEXT,
+    creation_timestamp INTEGER NOT NULL,
+    last_updated_timestamp INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS webhooks_model_name ON webhooks (model_name, seq);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+_COLUMNS = ("seq, id, model_name, events, description, status, http_url_spec, job_spec, "
+            "creation_timestamp, last_updated_timestamp")
+
+
+def default_data_path() -> Path:
+    """`$SQLPROVIDER_DATA_DIR/sandbox.db`, else `sandbox.db` in the user's data directory."""
+    directory = os.environ.get(DATA_DIR_ENV)
+    if not directory:
+        import platformdirs
+
+        directory = platformdirs.user_data_dir("sqlprovider")
+    return Path(directory).expanduser() / DATA_FILE
+
+
+def now_ms() -> int:
+    """The current time in Unix milliseconds, the unit of every API timestamp."""
+    return time.time_ns() // 1_000_000
+
+
+@dataclass(frozen=True)
+class StoredWebhook:
+    """One row of the webhooks table, write-only fields included."""
+
+    seq: int
+    id: str
+    model_name: str | None
+    events: tuple[str, ...]
+    description: str | None
+    status: str
+    http_url_spec: dict[str, Any] | None
+    job_spec: dict[str, Any] | None
+    creation_timestamp: int
+    last_updated_timestamp: int
+
+    def public(self) -> dict[str, Any]:
+        """The webhook as the API returns it: empty fields and write-only fields omitted."""
+        out: dict[str, Any] = {"id": self.id, "creation_timestamp": self.creation_timestamp,
+                               "last_updated_timestamp": self.last_updated_timestamp}
+        if self.model_name:
+            out["model_name"] = self.model_name
+        out["events"] = list(self.events)
+        if self.description:
+            out["description"] = self.description
+        out["status"] = self.status
+        for name in ("http_url_spec", "job_spec"):
+            spec = getattr(self, name)
+            if spec is not None:
+                out[name] = {k: v for k, v in spec.items() if k not in WRITE_ONLY_FIELDS[name]}
+        return out
+
+
+def encode_page_token(after_seq: int) -> str:
+    """An opaque page token: urlsafe base64 of the last sequence number already returned."""
+    raw = json.dumps({"after": after_seq}, separators=(",", ":")).encode("ascii")
+    return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
+
+
+def decode_page_token(token: str) -> int:
+    """The sequence number inside a page token; ValueError if it is not one of ours."""
+    try:
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+        data = json.loads(raw.decode("ascii"))
+    except (binascii.Error, UnicodeError, ValueError) as exc:
+        raise ValueError("invalid page token") from exc
+    after = data.get("after") if isinstance(data, dict) else None
+    if type(after) is not int or after < 0:
+        raise ValueError("invalid page token")
+    return after
+
+
+class Store:
+    """The webhooks of one data file. Thread-safe: one connection guarded by a lock."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False,
+                                   timeout=BUSY_TIMEOUT_MS / 1000)
+        self._db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        self._db.execute("PRAGMA journal_mode = WAL")
+        self._db.execute("PRAGMA synchronous = NORMAL")
+        with self._transaction():
+            for statement in filter(str.strip, _SCHEMA.split(";")):
+                self._db.execute(statement)
+            self._db.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('workspace_id', ?)",
+                             (str(1_000_000_000_000_000 + secrets.randbelow(9_000_000_000_000_000)),))
+        self.workspace_id: str = self._db.execute(
+            "SELECT value FROM meta WHERE key = 'workspace_id'").fetchone()[0]
+
+    def close(self) -> None:
+        """Close the connection; the file stays for the next start."""
+        with self._lock:
+            self._db.close()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """Hold the lock and one write transaction (taken at BEGIN, so it never needs an upgrade)."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def create(self, *, events: Sequence[str], model_name: str | None, description: str | None,
+               status: str, http_url_spec: dict[str, Any] | None,
+               job_spec: dict[str, Any] | None) -> StoredWebhook:
+        """Insert a webhook with a fresh 32-hex id; return it as stored."""
+        stamp = now_ms()
+        while True:
+            webhook_id = secrets.token_hex(16)
+            try:
+                with self._transaction() as db:
+                    cursor = db.execute(
+                        "INSERT INTO webhooks (id, model_name, events, description, status, http_url_spec, "
+                        "job_spec, creation_timestamp, last_updated_timestamp) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        (webhook_id, model_name, json.dumps(list(events)), description, status,
+                         _dump(http_url_spec), _dump(job_spec), stamp, stamp))
+                    seq = cursor.lastrowid
+            except sqlite3.IntegrityError:  # a 128-bit id collision: draw again
+                continue
+            return StoredWebhook(seq, webhook_id, model_name, tuple(events), description, status,
+                                 http_url_spec, job_spec, stamp, stamp)
+
+    def get(self, webhook_id: str) -> StoredWebhook | None:
+        """The webhook with this id, or None."""
+        with self._lock:
+            row = self._db.execute(f"SELECT {_COLUMNS} FROM webhooks WHERE id = ?", (webhook_id,)).fetchone()
+        return _row(row) if row else None
+
+    def update(self, webhook_id: str, changes: dict[str, Any]) -> StoredWebhook | None:
+        """Replace the given fields whole and bump last_updated_timestamp; None if the id is unknown.
+
+        The new timestamp is at least one millisecond after the previous one, so every update is
+        visible as a change even when two land within the same millisecond.
+        """
+        with self._transaction() as db:
+            row = db.execute(f"SELECT {_COLUMNS} FROM webhooks WHERE id = ?", (webhook_id,)).fetchone()
+            if row is None:
+                return None
+            hook = replace(_row(row), **changes)
+            hook = replace(hook, last_updated_timestamp=max(now_ms(), hook.last_updated_timestamp + 1))
+            db.execute("UPDATE webhooks SET events = ?, description = ?, status = ?, http_url_spec = ?, "
+                       "job_spec = ?, last_updated_timestamp = ? WHERE seq = ?",
+                       (json.dumps(list(hook.events)), hook.description, hook.status,
+                        _dump(hook.http_url_spec), _dump(hook.job_spec), hook.last_updated_timestamp, hook.seq))
+        return hook
+
+    def delete(self, webhook_id: str) -> bool:
+        """Delete the webhook; False if the id is unknown."""
+        with self._transaction() as db:
+            return db.execute("DELETE FROM webhooks WHERE id = ?", (webhook_id,)).rowcount > 0
+
+    def list(self, *, events: Sequence[str] = (), model_name: str | None = None, after: int = 0,
+             limit: int = 100) -> tuple[list[StoredWebhook], int | None]:
+        """One page in creation order: webhooks after sequence `after` having ANY of `events`.
+
+        Returns the page and, when more rows follow, the sequence to continue after.
+        """
+        sql = f"SELECT {_COLUMNS} FROM webhooks WHERE seq > ?"
+        params: list[Any] = [after]
+        if model_name is not None:
+            sql += " AND model_name = ?"
+            params.append(model_name)
+        if events:
+            sql += (" AND EXISTS (SELECT 1 FROM json_each(webhooks.events) WHERE json_each.value IN "
+                    f"({', '.join('?' * len(events))}))")
+            params.extend(events)
+        sql += " ORDER BY seq LIMIT ?"
+        params.append(limit + 1)
+        with self._lock:
+            rows = self._db.execute(sql, params).fetchall()
+        page = [_row(r) for r in rows[:limit]]
+        return page, (page[-1].seq if len(rows) > limit else None)
+
+
+def _dump(spec: dict[str, Any] | None) -> str | None:
+    return None if spec is None else json.dumps(spec, separators=(",", ":"))
+
+
+def _row(row: tuple) -> StoredWebhook:
+    seq, webhook_id, model_name, events, description, status, http_spec, job_spec, created, updated = row
+    return StoredWebhook(seq, webhook_id, model_name, tuple(json.loads(events)), description, status,
+                         json.loads(http_spec) if http_spec else None, json.loads(job_spec) if job_spec else None,
+                         created, updated)
