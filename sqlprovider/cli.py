@@ -8,7 +8,52 @@ import sys
 
 def _add_sandbox(subparsers: argparse._SubParsersAction) -> None:
     """`sqlprovider sandbox ...`: the local workspace server (see sqlprovider.sandbox)."""
-    # Filled in by the sandbox work: `sandbox serve` with its flags.
+
+    def port(text: str) -> int:
+        value = int(text)
+        if not 0 <= value <= 65535:
+            raise argparse.ArgumentTypeError(f"port must be 0-65535, not {value}")
+        return value
+
+    def fault(text: str):
+        """KIND[:COUNT[:ENDPOINT]] -> FaultSpec."""
+        from sqlprovider.sandbox import FaultSpec
+
+        kind, count, endpoint, *extra = text.split(":") + ["", ""]
+        if (count and not count.isdigit()) or any(extra):
+            raise argparse.ArgumentTypeError(f"expected KIND[:COUNT[:ENDPOINT]], not {text!r}")
+        try:
+            return FaultSpec(kind, int(count or 1), endpoint or None)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    def run(args: argparse.Namespace) -> int:
+        from sqlprovider.sandbox.serve import serve
+
+        return serve(host=args.host, port=args.port, data_path=args.data, token=args.token,
+                     client_id=args.client_id, client_secret=args.client_secret, token_ttl=args.token_ttl,
+                     latency=args.latency, faults=args.fault)
+
+    p = subparsers.add_parser("sandbox", help="the local sandbox workspace",
+                              description="A local server that speaks the Databricks registry-webhooks API.")
+    commands = p.add_subparsers(dest="sandbox_command", metavar="COMMAND", required=True)
+    s = commands.add_parser("serve", help="serve the sandbox workspace until Ctrl-C",
+                            description="Serve the registry-webhooks API on HTTP, with state in a SQLite file. "
+                                        "Prints the base URL and the bearer token on start.")
+    s.add_argument("--host", default="127.0.0.1",
+                   help="address to listen on (default: 127.0.0.1; others need --token)")
+    s.add_argument("--port", type=port, default=8765, help="port (default: 8765; 0 picks a free one)")
+    s.add_argument("--data", metavar="PATH", help="SQLite file (default: sandbox.db in the user's data directory)")
+    s.add_argument("--token", help="the bearer token to accept (default: a random one, printed on start)")
+    s.add_argument("--client-id", metavar="ID", help="OAuth M2M client id (with --client-secret)")
+    s.add_argument("--client-secret", metavar="SECRET", help="OAuth M2M client secret (with --client-id)")
+    s.add_argument("--token-ttl", type=int, default=3600, metavar="SECONDS",
+                   help="lifetime of OAuth tokens (default: 3600)")
+    s.add_argument("--latency", type=float, default=0.0, metavar="SECONDS", help="delay added to every API request")
+    s.add_argument("--fault", type=fault, action="append", default=[], metavar="KIND[:COUNT[:ENDPOINT]]",
+                   help="fail the next COUNT (default 1) API requests, to ENDPOINT only if given "
+                        "(KIND: 429, 503, 500, html502; ENDPOINT: list, create, update, delete, test); repeatable")
+    s.set_defaults(handler=run)
 
 
 def _add_exec(subparsers: argparse._SubParsersAction) -> None:
