@@ -517,7 +517,8 @@ def test_every_request_is_recorded_with_the_authorization_masked(sandbox):
     got = sandbox.requests
     assert [(r.method, r.path, r.query) for r in got] == [
         ("POST", API + "create", ()),
-        ("GET", API + "list", (("events", "COMMENT_CREATED"), ("model_name", "m"), ("events", "MODEL_VERSION_CREATED"))),
+        ("GET", API + "list",
+         (("events", "COMMENT_CREATED"), ("model_name", "m"), ("events", "MODEL_VERSION_CREATED"))),
         ("GET", API + "list", ()),
         ("GET", API + "list", ()),
         ("GET", API + "nowhere", ()),

@@ -193,6 +193,7 @@ def tls_receiver(tmp_path: Path) -> Iterator[Receiver]:
     yield from _serve(Receiver, tls=context)
 
 
+@pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning")  # expected: verification is off
 def test_ssl_verification_is_honoured(sandbox, tls_receiver):
     checked = create(sandbox, http_url_spec={"url": tls_receiver.url, "secret": SECRET})
     assert run_test(sandbox, checked["id"]) == {

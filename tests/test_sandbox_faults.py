@@ -30,10 +30,12 @@ def post_create(sb: Sandbox) -> requests.Response:
 
 @pytest.mark.parametrize("spec, status, content_type, body, retry_after", [
     (FaultSpec("429"), 429, "application/json",
-     b'{"error_code": "REQUEST_LIMIT_EXCEEDED", "message": "The request rate limit was exceeded (injected by the sandbox)."}',
+     b'{"error_code": "REQUEST_LIMIT_EXCEEDED", '
+     b'"message": "The request rate limit was exceeded (injected by the sandbox)."}',
      "1"),
     (FaultSpec("503", retry_after=7), 503, "application/json",
-     b'{"error_code": "TEMPORARILY_UNAVAILABLE", "message": "The service is temporarily unavailable (injected by the sandbox)."}',
+     b'{"error_code": "TEMPORARILY_UNAVAILABLE", '
+     b'"message": "The service is temporarily unavailable (injected by the sandbox)."}',
      "7"),
     (FaultSpec("500"), 500, "application/json",
      b'{"error_code": "INTERNAL_ERROR", "message": "Internal error (injected by the sandbox)."}', None),
@@ -151,7 +153,8 @@ def test_cli_sigterm_also_stops_cleanly(tmp_path):
     try:
         url = process.stdout.readline().strip()
         assert process.stdout.readline().strip() == "token: (the one given with --token)"
-        assert requests.get(url + API + "list", headers={"Authorization": "Bearer given-token"}, timeout=10).json() == {}
+        answer = requests.get(url + API + "list", headers={"Authorization": "Bearer given-token"}, timeout=10)
+        assert answer.json() == {}
     finally:
         process.send_signal(signal.SIGTERM)
         out, err = process.communicate(timeout=10)

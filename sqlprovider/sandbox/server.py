@@ -62,6 +62,9 @@ class Sandbox:
     `data_path` None means `sandbox.db` in $SQLPROVIDER_DATA_DIR or the user's data directory.
     A non-loopback `host` is refused unless `token` is given explicitly. OAuth M2M is served when
     `client_id` and `client_secret` are both given; its tokens live `token_ttl` seconds.
+
+    For tests: `requests` lists every RecordedRequest in arrival order and `deliveries` every
+    webhook delivery (dicts); `latency` (seconds) delays each API request; `inject()` queues faults.
     """
 
     def __init__(self, data_path: str | Path | None = None, host: str = "127.0.0.1", port: int = 0,
@@ -88,7 +91,7 @@ class Sandbox:
         self._thread: threading.Thread | None = None
         self._store: Store | None = None
         self._deliverer: Deliverer | None = None
-        self.api: WebhooksApi | None = None
+        self._api: WebhooksApi | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------------
 
@@ -104,7 +107,7 @@ class Sandbox:
             raise
         self._store = store
         self._deliverer = Deliverer(lambda: self.url, self._record_delivery)
-        self.api = WebhooksApi(store, self._deliverer)
+        self._api = WebhooksApi(store, self._deliverer)
         self._server = server
         self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1},
                                         name=f"sqlprovider-sandbox-{self.url}", daemon=True)
@@ -125,7 +128,7 @@ class Sandbox:
             self._deliverer.close()
         if self._store is not None:
             self._store.close()
-        self._store = self._deliverer = self.api = None
+        self._store = self._deliverer = self._api = None
 
     def __enter__(self) -> Sandbox:
         return self.start()
@@ -215,8 +218,8 @@ class Sandbox:
                 return reply.status, reply.content_type, reply.body, reply.headers
         try:
             self._authenticate(headers.get("authorization"))
-            assert self.api is not None
-            handler = self.api.routes.get((method, endpoint)) if endpoint is not None else None
+            assert self._api is not None
+            handler = self._api.routes.get((method, endpoint)) if endpoint is not None else None
             if handler is None:
                 raise endpoint_not_found(method, path)
             return _json(200, handler(query, _parse_body(raw_body)))
