@@ -83,6 +83,8 @@ def send_writes(ops: Sequence[WriteOp], workspace: Callable[[str], Workspace], k
         with ThreadPoolExecutor(max_workers=min(max_workers, len(ops)), thread_name_prefix="sqlprovider-write") as pool:
             list(pool.map(send, results))
     if failed.is_set():
+        if len(results) == 1:
+            raise results[0].error
         raise PartialWriteError(_summary(results, key), applied=[r.item for r in results if r.item is not None])
     return results
 

@@ -1,4 +1,5 @@
-"""Shared fixtures: an isolated data directory for every test, and a started sandbox."""
+"""Shared fixtures: an isolated data directory for every test, started sandboxes, and workspaces
+reached through a Databricks config file as a user would."""
 
 from __future__ import annotations
 
@@ -6,7 +7,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import requests
 
+import sqlprovider
 from sqlprovider.sandbox import Sandbox
 
 
@@ -23,3 +26,66 @@ def sandbox(tmp_path: Path) -> Iterator[Sandbox]:
     """A started sandbox on a free loopback port with its own data file; stopped afterwards."""
     with Sandbox(data_path=tmp_path / "sb.db") as sb:
         yield sb
+
+
+# --- workspaces served by sandboxes, reached through a Databricks config file ----------------------------
+
+
+class Api:
+    """Direct HTTP access to a sandbox, for test set-up and for reading what the engine asked."""
+
+    def __init__(self, sandbox) -> None:
+        self.sandbox = sandbox
+        self.base = sandbox.url + "/api/2.0/mlflow/registry-webhooks/"
+        self.headers = {"Authorization": f"Bearer {sandbox.token}"}
+
+    def create(self, events=("MODEL_VERSION_CREATED",), url="https://example.com/hook", **fields) -> dict:
+        body = {"events": list(events), "http_url_spec": {"url": url}, **fields}
+        answer = requests.post(self.base + "create", json=body, headers=self.headers, timeout=10)
+        assert answer.status_code == 200, answer.text
+        return answer.json()["webhook"]
+
+    def list(self, **query) -> list[dict]:
+        items, token = [], None
+        while True:
+            params = {**query, "max_results": 1000, **({"page_token": token} if token else {})}
+            answer = requests.get(self.base + "list", params=params, headers=self.headers, timeout=10).json()
+            items += answer.get("webhooks", [])
+            token = answer.get("next_page_token")
+            if not token:
+                return items
+
+    def calls(self) -> list[tuple]:
+        """(verb, endpoint, query pairs, body) of every registry-webhooks request since the last reset."""
+        return [(r.method, r.path.rsplit("/", 1)[-1], r.query, r.body) for r in self.sandbox.requests
+                if "/registry-webhooks/" in r.path]
+
+    def reset(self) -> None:
+        self.sandbox.clear_requests()
+
+
+def _profile_file(tmp_path, profiles: dict) -> str:
+    path = tmp_path / "databrickscfg"
+    path.write_text("".join(f"[{name}]\nhost = {sb.url}\ntoken = {sb.token}\n\n" for name, sb in profiles.items()))
+    return str(path)
+
+
+@pytest.fixture
+def ws1(sandbox, tmp_path, monkeypatch):
+    """The `sandbox` fixture's server, reachable as deployment_name = 'ws1'."""
+    monkeypatch.setenv("DATABRICKS_CONFIG_FILE", _profile_file(tmp_path, {"ws1": sandbox}))
+    return Api(sandbox)
+
+
+@pytest.fixture
+def two_workspaces(tmp_path, monkeypatch):
+    """Two sandboxes, deployment names 'ws1' and 'ws2'."""
+    with Sandbox(data_path=tmp_path / "a.db") as a, Sandbox(data_path=tmp_path / "b.db") as b:
+        monkeypatch.setenv("DATABRICKS_CONFIG_FILE", _profile_file(tmp_path, {"ws1": a, "ws2": b}))
+        yield Api(a), Api(b)
+
+
+@pytest.fixture
+def conn():
+    with sqlprovider.connect() as connection:
+        yield connection
