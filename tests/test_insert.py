@@ -21,10 +21,10 @@ def test_multi_row_values_make_one_create_each_with_exact_bodies(ws1, conn):
     assert cursor.rowcount == 2
     # creates are sent concurrently, so they may arrive in either order
     assert sorted(ws1.calls(), key=lambda c: c[3]["events"]) == [
-        ("POST", "create", (), {"events": ["MODEL_VERSION_CREATED"], "model_name": "m1", "description": "one",
-                                "http_url_spec": {"url": "https://a.example.com/h", "secret": "s3cret"}}),
         ("POST", "create", (), {"events": ["COMMENT_CREATED", "MODEL_VERSION_TAG_SET"],
                                 "job_spec": {"job_id": "42", "access_token": "dapi-x"}, "status": "TEST_MODE"}),
+        ("POST", "create", (), {"events": ["MODEL_VERSION_CREATED"], "model_name": "m1", "description": "one",
+                                "http_url_spec": {"url": "https://a.example.com/h", "secret": "s3cret"}}),
     ]
     hooks = sorted(ws1.list(), key=lambda h: h["events"])
     assert [(h.get("model_name"), h["status"]) for h in hooks] == [(None, "TEST_MODE"), ("m1", "ACTIVE")]
