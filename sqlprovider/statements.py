@@ -1,0 +1,446 @@
+"""The statement front end: what happens to SQL text before SQLite sees it.
+
+Pure functions over text (no connection, no HTTP): split a script into statements, rewrite StackQL
+resource names, classify a statement, peel RETURNING off, parse EXEC, fill `{{ }}` templates.
+Everything works on the original text by splicing at sqlglot token offsets, so the rest of the
+user's SQL reaches SQLite byte-for-byte; the sqlglot parser is used only where a tree is needed.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from bisect import bisect_right
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+
+import apsw
+from sqlglot import exp
+from sqlglot.dialects.sqlite import SQLite
+from sqlglot.dialects.tsql import TSQL
+from sqlglot.errors import ParseError, TokenError
+from sqlglot.tokens import Token, TokenType
+
+from sqlprovider.errors import StatementError, TemplateError
+
+EXEC_FORM = "EXEC <resource>.<method> @param='value' ..."
+
+# First keyword -> statement kind (WITH looks further, see statement_kind).
+KINDS: dict[str, str] = {
+    "SELECT": "select", "VALUES": "select",
+    "INSERT": "insert", "REPLACE": "insert", "UPDATE": "update", "DELETE": "delete",
+    "EXEC": "exec", "EXECUTE": "exec", "DESCRIBE": "describe", "DESC": "describe", "SHOW": "show",
+}
+WRITES = ("insert", "update", "delete")
+
+# Inside a quoted token (by its closing character) a placeholder's value is escaped by doubling
+# the quote; SQLite cannot escape ']' in a [name].
+CLOSING_QUOTES: dict[str, str] = {"'": "''", '"': '""', "`": "``", "]": "]"}
+
+
+class FrontDialect(SQLite):
+    """SQLite as sqlglot reads it, with two fixes for working on user text."""
+
+    class Tokenizer(SQLite.Tokenizer):
+        # The base tokenizer swallows the rest of a statement into one token after EXECUTE, SHOW,
+        # REPLACE...: that hides strings and names from us. Tokenize everything.
+        COMMANDS: set[TokenType] = set()
+
+    class Parser(SQLite.Parser):
+        PLACEHOLDER_PARSERS = {
+            **SQLite.Parser.PLACEHOLDER_PARSERS,
+            TokenType.PLACEHOLDER: lambda self: self._parse_numbered_placeholder(),
+        }
+
+        def _parse_numbered_placeholder(self) -> exp.Placeholder:
+            """Read SQLite's `?NNN` (sqlglot only knows a bare `?`)."""
+            if self._curr and self._curr.token_type == TokenType.NUMBER and self._curr.start == self._prev.end + 1:
+                self._advance()
+                return self.expression(exp.Placeholder(this=self._prev.text))
+            return self.expression(exp.Placeholder())
+
+
+class ExecDialect(TSQL):
+    """T-SQL's EXEC, as StackQL writes it: commas between parameters are optional."""
+
+    class Tokenizer(TSQL.Tokenizer):
+        IDENTIFIERS = [("[", "]")]  # "value" is a string, as in StackQL examples
+
+    class Parser(TSQL.Parser):
+        def _parse_execute(self) -> exp.Execute:
+            """Parse `<resource>.<method>` then `@name=value` pairs, with or without commas."""
+            if not self._curr or self._curr.token_type not in (TokenType.VAR, TokenType.IDENTIFIER):
+                self.raise_error("missing <resource>.<method> after EXEC")
+            target = self._parse_table_parts()
+            params: list[exp.Expr] = []
+            while self._curr:
+                if params and self._match(TokenType.COMMA) and not self._curr:
+                    break  # a trailing comma
+                if not self._match(TokenType.PARAMETER):
+                    self.raise_error(f"expected @param='value' but found {self._curr.text!r}")
+                    break
+                name = self._parse_parameter()
+                value = self._parse_exec_value() if self._match(TokenType.EQ) else None
+                params.append(exp.EQ(this=name, expression=value) if value is not None else name)
+            return self.expression(exp.Execute(this=target, expressions=params))
+
+        def _parse_exec_value(self) -> exp.Expr | None:
+            """A literal, NULL, a negative number, or a bare word (reported later as unquoted)."""
+            if self._match(TokenType.DASH):
+                number = self._parse_primary()
+                return exp.Neg(this=number) if number is not None else None
+            if self._curr and self._curr.token_type == TokenType.PARAMETER:
+                return None
+            return self._parse_primary() or self._parse_column()
+
+
+FRONT = FrontDialect()
+EXEC_DIALECT = ExecDialect()
+
+
+@dataclass(frozen=True)
+class Statement:
+    """One statement of a script: its text (no trailing ';') and the line where it starts."""
+
+    text: str
+    line: int
+
+
+@dataclass(frozen=True)
+class ExecStatement:
+    """A parsed `EXEC resource.method @param=value ...`."""
+
+    resource: str
+    method: str
+    params: dict[str, object]
+    json_params: dict[str, object] | None
+
+
+# --- tokens ---------------------------------------------------------------------------------------
+def _line(text: str, offset: int) -> int:
+    return text.count("\n", 0, offset) + 1
+
+
+def _tokens(sql: str, error: type[Exception] = StatementError) -> list[Token]:
+    """Tokenize with sqlglot's SQLite tokenizer; comments are not tokens (they sit between spans)."""
+    tokenizer = FrontDialect.tokenizer_class(FRONT)
+    try:
+        return tokenizer.tokenize(sql)
+    except TokenError:
+        done = tokenizer.tokens
+        rest = done[-1].end + 1 if done else 0
+        start = rest + len(sql[rest:]) - len(sql[rest:].lstrip())
+        raise error(f"line {_line(sql, start)}: unterminated string, quoted name or comment: "
+                    f"close it with its matching quote or */") from None
+
+
+def _source(sql: str, token: Token) -> str:
+    return sql[token.start:token.end + 1]
+
+
+def _top_level(tokens: list[Token]) -> Iterator[tuple[int, Token]]:
+    """Yield (index, token) for tokens outside any parentheses."""
+    depth = 0
+    for i, token in enumerate(tokens):
+        if token.token_type == TokenType.L_PAREN:
+            depth += 1
+        elif token.token_type == TokenType.R_PAREN:
+            depth -= 1
+        elif depth == 0:
+            yield i, token
+
+
+def _one_line(exc: ParseError, first_line: int = 1) -> str:
+    """sqlglot's first error description and line, without its multi-line highlight."""
+    error = exc.errors[0] if exc.errors else {}
+    description = error.get("description") or str(exc).splitlines()[0]
+    description = re.sub(r"<Token token_type: TokenType\.\w+, text: (.*?), line: .*?>", _token_word, description)
+    return f"{description} (line {error['line'] + first_line - 1})" if error.get("line") else description
+
+
+def _token_word(match: re.Match[str]) -> str:
+    return "the end of the statement" if match.group(1) == "SENTINEL" else repr(match.group(1))
+
+
+# --- scripts --------------------------------------------------------------------------------------
+def split_statements(script: str) -> list[Statement]:
+    """Split a script at top-level ';' (not inside strings, comments or trigger bodies)."""
+    tokens = _tokens(script)
+    statements: list[Statement] = []
+    first, start = 0, 0
+    for i, token in enumerate(tokens):
+        if token.token_type == TokenType.SEMICOLON and apsw.complete(script[start:token.end + 1]):
+            _add_statement(statements, script, tokens[first:i])
+            first, start = i + 1, token.end + 1
+    _add_statement(statements, script, tokens[first:])
+    return statements
+
+
+def _add_statement(statements: list[Statement], script: str, body: list[Token]) -> None:
+    if body:
+        text = script[body[0].start:body[-1].end + 1]
+        statements.append(Statement(text, _line(script, body[0].start)))
+
+
+def statement_kind(sql: str) -> str:
+    """'select', 'insert', 'update', 'delete', 'exec', 'describe', 'show' or 'other'."""
+    tokens = _tokens(sql)
+    if not tokens:
+        return "other"
+    word = _source(sql, tokens[0]).split()[0].upper()
+    if word == "WITH":
+        verbs = (_source(sql, t).upper() for _, t in _top_level(tokens[1:]))
+        word = next((v for v in verbs if KINDS.get(v) in ("select", *WRITES)), "")
+    return KINDS.get(word, "other")
+
+
+# --- names ----------------------------------------------------------------------------------------
+def _is_name(sql: str, token: Token) -> bool:
+    return token.token_type == TokenType.IDENTIFIER or _source(sql, token).isidentifier()
+
+
+def rewrite_names(sql: str, names: Mapping[str, str]) -> str:
+    """Replace each dotted resource name (a key of `names`, lower-case) by its short name."""
+    if not names:
+        return sql
+    tokens = _tokens(sql)
+    edits: list[tuple[int, int, str]] = []
+    i = 0
+    while i < len(tokens):
+        if not _is_name(sql, tokens[i]) or (i and tokens[i - 1].token_type == TokenType.DOT):
+            i += 1
+            continue
+        parts = [tokens[i]]
+        while (i + 2 < len(tokens) and tokens[i + 1].token_type == TokenType.DOT
+               and _is_name(sql, tokens[i + 2])):
+            i += 2
+            parts.append(tokens[i])
+        for k in range(len(parts), 0, -1):  # the longest prefix that is a known name
+            key = ".".join(part.text for part in parts[:k]).lower()
+            if key in names:
+                edits.append((parts[0].start, parts[k - 1].end + 1, names[key]))
+                break
+        i += 1
+    for start, end, short in reversed(edits):
+        sql = sql[:start] + short + sql[end:]
+    return sql
+
+
+# --- RETURNING ------------------------------------------------------------------------------------
+def split_returning(sql: str) -> tuple[str, list[str] | None]:
+    """Cut the top-level RETURNING clause off a write; return (statement, expressions or None)."""
+    if statement_kind(sql) not in WRITES:
+        return sql, None
+    tokens = _tokens(sql)
+    at = next((i for i, t in _top_level(tokens) if t.token_type == TokenType.RETURNING), None)
+    if at is None:
+        return sql, None
+    head, rest = sql[:tokens[at - 1].end + 1], sql[tokens[at].end + 1:]
+    hint = "list columns or expressions, e.g. RETURNING id, webhook"
+    try:
+        trees = [t for t in FRONT.parse("SELECT " + rest) if t is not None]
+    except ParseError as exc:
+        line = _line(sql, tokens[at].end)
+        raise StatementError(f"cannot read the RETURNING clause: {_one_line(exc, line)}; {hint}") from None
+    tree = trees[0] if len(trees) == 1 else None
+    if not isinstance(tree, exp.Select) or not tree.expressions or any(
+            v for k, v in tree.args.items() if k != "expressions"):
+        raise StatementError(f"cannot read the RETURNING clause {rest.strip()!r}; {hint}")
+    return head, [e.sql(dialect="sqlite", comments=False) for e in tree.expressions]
+
+
+# --- WHERE ----------------------------------------------------------------------------------------
+def where_equalities(sql: str) -> frozenset[str] | None:
+    """The columns of an UPDATE/DELETE WHERE that is only `column = value AND ...`, else None."""
+    if statement_kind(sql) not in ("update", "delete"):
+        return None
+    try:
+        trees = FRONT.parse(sql)
+    except (ParseError, TokenError):
+        return None
+    tree = trees[0] if trees else None
+    where = tree.args.get("where") if isinstance(tree, (exp.Update, exp.Delete)) else None
+    if where is None:
+        return None
+    columns = [_equality_column(term) for term in _conjuncts(where.this)]
+    if None in columns or len(set(columns)) != len(columns):
+        return None
+    return frozenset(c for c in columns if c is not None)
+
+
+def _conjuncts(node: exp.Expr) -> list[exp.Expr]:
+    node = node.unnest()
+    if isinstance(node, exp.And):
+        return _conjuncts(node.this) + _conjuncts(node.expression)
+    return [node]
+
+
+def _equality_column(term: exp.Expr) -> str | None:
+    """`column = value` or `value = column` -> the lower-cased column name, else None."""
+    if not isinstance(term, exp.EQ):
+        return None
+    for column, value in ((term.this, term.expression), (term.expression, term.this)):
+        if isinstance(column, exp.Column) and not _is_parameter(column) and _is_value(value):
+            return column.name.lower()
+    return None
+
+
+def _is_parameter(node: exp.Expr) -> bool:
+    """`?`, `?1`, `:name`, `@name`; sqlglot reads SQLite's `$name` as a column named `$name`."""
+    if isinstance(node, (exp.Placeholder, exp.Parameter)):
+        return True
+    return isinstance(node, exp.Column) and not node.this.quoted and node.name.startswith("$")
+
+
+def _is_value(node: exp.Expr) -> bool:
+    node = node.unnest()
+    if isinstance(node, exp.Neg):
+        node = node.this
+        return isinstance(node, exp.Literal) and not node.is_string
+    return isinstance(node, exp.Literal) or _is_parameter(node)
+
+
+# --- EXEC -----------------------------------------------------------------------------------------
+def parse_exec(sql: str) -> ExecStatement:
+    """Parse `EXEC[UTE] <resource>.<method> @p='v' [,] ... [@@json='{...}']`."""
+    if statement_kind(sql) != "exec":
+        raise StatementError(f"not an EXEC statement: write {EXEC_FORM}")
+    try:
+        trees = [t for t in EXEC_DIALECT.parse(sql) if t is not None]
+    except (ParseError, TokenError) as exc:
+        detail = _one_line(exc) if isinstance(exc, ParseError) else "unterminated string"
+        raise StatementError(f"cannot read EXEC: {detail}; the form is {EXEC_FORM}") from None
+    if len(trees) != 1 or not isinstance(trees[0], exp.Execute):
+        raise StatementError("EXEC takes one statement: run the statements after ';' separately")
+    tree = trees[0]
+    parts = [part.name for part in tree.this.parts]
+    if len(parts) not in (2, 4):
+        raise StatementError(f"EXEC {'.'.join(parts)} names no method: the form is {EXEC_FORM}, "
+                             f"e.g. EXEC {'.'.join(parts)}.<method>")
+    params: dict[str, object] = {}
+    json_params: dict[str, object] | None = None
+    for node in tree.expressions:
+        param, value = (node.this, node.expression) if isinstance(node, exp.EQ) else (node, None)
+        nested = isinstance(param.this, exp.Parameter)
+        name = (param.this.name if nested else param.name).lower()
+        shown = ("@@" if nested else "@") + name
+        if value is None:
+            raise StatementError(f"parameter {shown} has no value: write {shown}='value'")
+        if nested and name != "json":
+            raise StatementError(f"unknown parameter {shown}: the only @@ parameter is @@json='{{...}}'")
+        literal = _exec_literal(shown, value)
+        if nested:
+            if json_params is not None:
+                raise StatementError("parameter @@json is given twice: keep one")
+            json_params = _json_object(literal)
+        elif name in params:
+            raise StatementError(f"parameter @{name} is given twice: keep one")
+        else:
+            params[name] = literal
+    for key in json_params or {}:
+        if key.lower() in params:
+            raise StatementError(f"parameter {key} is given both as @{key.lower()} and inside @@json: keep one")
+    return ExecStatement(".".join(parts[:-1]).lower(), parts[-1].lower(), params, json_params)
+
+
+def _exec_literal(shown: str, node: exp.Expr) -> object:
+    """A parameter's value as Python: str, int, float, bool or None."""
+    if isinstance(node, exp.Null):
+        return None
+    if isinstance(node, exp.Boolean):
+        return bool(node.this)
+    if isinstance(node, exp.Literal) and node.is_string:
+        return node.this
+    sign, number = (-1, node.this) if isinstance(node, exp.Neg) else (1, node)
+    if isinstance(number, exp.Literal) and not number.is_string:
+        try:
+            return sign * int(number.this)
+        except ValueError:
+            return sign * float(number.this)
+    raise StatementError(f"parameter {shown}: {node.sql('tsql')} is not a quoted string, a number or NULL; "
+                         f"write {shown}='{node.sql('tsql')}'")
+
+
+def _json_object(value: object) -> dict[str, object]:
+    """Parse @@json's text; it must be a JSON object."""
+    example = """@@json='{"id": "..."}'"""
+    if not isinstance(value, str):
+        raise StatementError(f"@@json must be a quoted JSON object, e.g. {example}")
+    try:
+        parsed = json.loads(value)
+    except json.JSONDecodeError as exc:
+        raise StatementError(f"@@json is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno} "
+                             f"of the JSON text; fix it, e.g. {example}") from None
+    if not isinstance(parsed, dict):
+        raise StatementError(f"@@json must be a JSON object, not {type(parsed).__name__}: e.g. {example}")
+    return parsed
+
+
+# --- templates ------------------------------------------------------------------------------------
+PLACEHOLDER = re.compile(r"\{\{(.*?)\}\}")
+NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _placeholders(script: str) -> list[tuple[re.Match[str], str, str]]:
+    """Each placeholder outside comments: (match, name, closing quote of the literal around it or '')."""
+    tokens = _tokens(script, error=TemplateError)
+    starts, ends = [token.start for token in tokens], {token.end for token in tokens}
+    found: list[tuple[re.Match[str], str, str]] = []
+    malformed: list[str] = []
+    pos = 0
+    while match := PLACEHOLDER.search(script, pos):
+        first, last = match.start(), match.end() - 1
+        token = tokens[bisect_right(starts, first) - 1] if starts and starts[0] <= first else None
+        quote = script[token.end] if token and script[token.end] in CLOSING_QUOTES else ""
+        if quote:  # the whole placeholder must sit inside this one literal
+            inside = token is not None and token.start < first and last < token.end
+        else:  # in code it is made of brace tokens; else it starts or ends in a comment
+            inside = token is not None and token.start == first and last in ends
+        if not inside:
+            pos = first + 1
+            continue
+        name = match.group(1).strip()
+        if not NAME.fullmatch(name):
+            malformed.append(f"{match.group(0)} (line {_line(script, first)})")
+        found.append((match, name, quote))
+        pos = match.end()
+    if malformed:
+        raise TemplateError(f"malformed placeholder{'s' if len(malformed) > 1 else ''}: {', '.join(malformed)}; "
+                            f"write {{{{ name }}}} with one identifier inside")
+    return found
+
+
+def _template_text(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return ""
+    if isinstance(value, (dict, list)):
+        return json.dumps(value)
+    return str(value)
+
+
+def template_names(script: str) -> list[str]:
+    """The distinct placeholder names outside comments, in order of first appearance."""
+    return list(dict.fromkeys(name for _, name, _ in _placeholders(script)))
+
+
+def fill_template(script: str, variables: Mapping[str, object]) -> str:
+    """Fill every `{{ name }}`; values inside a quoted literal are escaped for that quote."""
+    found = _placeholders(script)
+    missing: dict[str, int] = {}
+    for match, name, _ in found:
+        if name not in variables:
+            missing.setdefault(name, _line(script, match.start()))
+    if missing:
+        listed = ", ".join(f"{name} (line {line})" for name, line in missing.items())
+        raise TemplateError(f"unfilled placeholders: {listed}; pass them with --var NAME=VALUE")
+    pieces: list[str] = []
+    last = 0
+    for match, name, quote in found:
+        text = _template_text(variables[name])
+        if quote:
+            text = text.replace(quote, CLOSING_QUOTES[quote])
+        pieces += [script[last:match.start()], text]
+        last = match.end()
+    return "".join(pieces) + script[last:]
