@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import signal
 import sys
-import threading
 from collections.abc import Sequence
 from typing import TextIO
 
 from sqlprovider.sandbox.faults import FaultSpec
+from sqlprovider.sandbox.httpd import interruptible, wait
 from sqlprovider.sandbox.server import Sandbox
 
 
@@ -30,20 +29,21 @@ def serve(*, host: str, port: int, data_path: str | None, token: str | None, cli
     for fault in faults:
         sandbox.inject(fault)
 
-    stop = threading.Event()
-    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        print(sandbox.url, file=out)
-        print(f"token: {sandbox.token}" if not token else "token: (the one given with --token)", file=out)
-        if client_id:
-            print(f"oauth client_id: {client_id}", file=out)
-        print(f"data: {sandbox.data_path}", file=out)
-        out.flush()
-        print("sqlprovider: sandbox serving; press Ctrl-C to stop", file=err)
-        while not stop.wait(0.5):
-            pass
+        with interruptible() as stop:
+            _announce(sandbox, token, client_id, out, err)
+            wait(stop)
     finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
         sandbox.stop()
     return 0
+
+
+def _announce(sandbox: Sandbox, token: str | None, client_id: str | None, out: TextIO, err: TextIO) -> None:
+    """Print the URL first, then the token (unless given), OAuth client id and data file."""
+    print(sandbox.url, file=out)
+    print(f"token: {sandbox.token}" if not token else "token: (the one given with --token)", file=out)
+    if client_id:
+        print(f"oauth client_id: {client_id}", file=out)
+    print(f"data: {sandbox.data_path}", file=out)
+    out.flush()
+    print("sqlprovider: sandbox serving; press Ctrl-C to stop", file=err)

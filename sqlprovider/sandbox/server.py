@@ -9,15 +9,13 @@ an unexpected exception is logged (without request data) and answered INTERNAL_E
 from __future__ import annotations
 
 import hmac
-import ipaddress
 import json
 import logging
 import secrets
-import socket
 import threading
 import time
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
@@ -27,12 +25,12 @@ from sqlprovider.sandbox.api import PREFIX, WebhooksApi
 from sqlprovider.sandbox.delivery import Deliverer
 from sqlprovider.sandbox.errors import ApiError, endpoint_not_found, malformed
 from sqlprovider.sandbox.faults import FaultInjector, FaultSpec, answer
+from sqlprovider.sandbox.httpd import LocalServer, read_body
 from sqlprovider.sandbox.store import Store, default_data_path
 from sqlprovider.sandbox.validation import is_loopback_host
 
 log = logging.getLogger("sqlprovider.sandbox")
 
-MAX_BODY_BYTES = 10 * 1024 * 1024
 _NO_CREDENTIAL = ApiError(401, 401, "Credential was not sent or was of an unsupported type for this API.")
 _BAD_TOKEN = ApiError(403, 403, "Invalid access token.")
 
@@ -88,7 +86,6 @@ class Sandbox:
         self._faults = FaultInjector()
         self._oauth = oauth.TokenIssuer(client_id, client_secret, token_ttl)
         self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
         self._store: Store | None = None
         self._deliverer: Deliverer | None = None
         self._api: WebhooksApi | None = None
@@ -109,9 +106,7 @@ class Sandbox:
         self._deliverer = Deliverer(lambda: self.url, self._record_delivery)
         self._api = WebhooksApi(store, self._deliverer)
         self._server = server
-        self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1},
-                                        name=f"sqlprovider-sandbox-{self.url}", daemon=True)
-        self._thread.start()
+        server.serve_in_thread(f"sqlprovider-sandbox-{self.url}")
         return self
 
     def stop(self) -> None:
@@ -119,11 +114,7 @@ class Sandbox:
         server, self._server = self._server, None
         if server is None:
             return
-        server.stop_serving()
-        server.server_close()
-        server.close_connections()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
+        server.stop()
         if self._deliverer is not None:
             self._deliverer.close()
         if self._store is not None:
@@ -141,8 +132,7 @@ class Sandbox:
         """The base URL, e.g. http://127.0.0.1:8765 (known once started)."""
         if self._server is None:
             raise RuntimeError("the sandbox is not running: call start() first")
-        host, port = self._server.server_address[:2]
-        return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+        return self._server.base_url
 
     @property
     def workspace_id(self) -> str:
@@ -244,56 +234,12 @@ def _json(status: int, body: Any, headers: dict[str, str] | None = None) -> tupl
     return status, "application/json", json.dumps(body, separators=(",", ":")).encode("utf-8"), headers or {}
 
 
-class _Server(ThreadingHTTPServer):
-    """ThreadingHTTPServer that knows its Sandbox and can drop kept-alive connections on stop."""
-
-    daemon_threads = True
+class _Server(LocalServer):
+    """A LocalServer that knows its Sandbox."""
 
     def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler], app: Sandbox) -> None:
         self.app = app
-        self._connections: set[socket.socket] = set()
-        self._connections_lock = threading.Lock()
-        try:
-            self.address_family = socket.AF_INET6 if ipaddress.ip_address(address[0]).version == 6 else socket.AF_INET
-        except ValueError:  # a host name such as localhost
-            self.address_family = socket.AF_INET
         super().__init__(address, handler)
-
-    def process_request(self, request: Any, client_address: Any) -> None:
-        with self._connections_lock:
-            self._connections.add(request)
-        super().process_request(request, client_address)
-
-    def shutdown_request(self, request: Any) -> None:
-        with self._connections_lock:
-            self._connections.discard(request)
-        super().shutdown_request(request)
-
-    def stop_serving(self) -> None:
-        """shutdown(), without waiting out the poll interval: connecting wakes the serve loop."""
-        stopper = threading.Thread(target=self.shutdown, daemon=True)
-        stopper.start()
-        host, port = self.server_address[:2]
-        host = {"0.0.0.0": "127.0.0.1", "::": "::1"}.get(host, host)
-        while stopper.is_alive():
-            try:
-                socket.create_connection((host, port), timeout=0.5).close()
-            except OSError:
-                pass
-            stopper.join(0.01)
-
-    def close_connections(self) -> None:
-        """Shut down every open client connection (idle keep-alive ones included)."""
-        with self._connections_lock:
-            connections = list(self._connections)
-        for connection in connections:
-            try:
-                connection.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        log.debug("sandbox connection error", exc_info=True)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -333,39 +279,12 @@ class _Handler(BaseHTTPRequestHandler):
     def do_OPTIONS(self) -> None:
         self._handle()
 
-    def _read_body(self) -> bytes | None:
-        """The request body (Content-Length or chunked); None if it cannot be read."""
-        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
-            chunks, total = [], 0
-            while True:
-                line = self.rfile.readline(1024)
-                try:
-                    size = int(line.split(b";")[0].strip() or b"x", 16)
-                except ValueError:
-                    return None
-                if size == 0:
-                    while self.rfile.readline(1024).strip():
-                        pass
-                    return b"".join(chunks)
-                total += size
-                if total > MAX_BODY_BYTES:
-                    return None
-                chunks.append(self.rfile.read(size))
-                self.rfile.readline(1024)
-        try:
-            length = int(self.headers.get("Content-Length") or 0)
-        except ValueError:
-            return None
-        if length < 0 or length > MAX_BODY_BYTES:
-            return None
-        return self.rfile.read(length) if length else b""
-
     def _handle(self) -> None:
         app = self.server.app
         method = self.command
         split = urlsplit(self.path)
         query = parse_qsl(split.query, keep_blank_values=True)
-        raw_body = self._read_body()
+        raw_body = read_body(self)
         headers = {name: _masked(name, value) for name, value in self.headers.items()}
         recorded_body: dict | list | None = None
         if raw_body:

@@ -1,0 +1,146 @@
+"""Plumbing shared by the local HTTP servers (the sandbox and the webhook receiver).
+
+`LocalServer` is a ThreadingHTTPServer that picks the address family from the host, tracks its
+connections so `stop()` also drops idle kept-alive ones, and never prints tracebacks for broken
+connections. `read_body` reads a request body (Content-Length or chunked) with a size cap.
+`interruptible` and `wait` keep a foreground command running until Ctrl-C or SIGTERM.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import signal
+import socket
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+log = logging.getLogger("sqlprovider.sandbox")
+
+MAX_BODY_BYTES = 10 * 1024 * 1024
+
+
+class LocalServer(ThreadingHTTPServer):
+    """A threaded HTTP server that can be stopped promptly, open connections included."""
+
+    daemon_threads = True
+
+    def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler]) -> None:
+        self._connections: set[socket.socket] = set()
+        self._connections_lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        try:
+            self.address_family = socket.AF_INET6 if ipaddress.ip_address(address[0]).version == 6 else socket.AF_INET
+        except ValueError:  # a host name such as localhost
+            self.address_family = socket.AF_INET
+        super().__init__(address, handler)
+
+    @property
+    def base_url(self) -> str:
+        """http://host:port of the bound socket (IPv6 hosts in brackets)."""
+        host, port = self.server_address[:2]
+        return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+    def serve_in_thread(self, name: str) -> None:
+        """Serve in a daemon thread until stop()."""
+        self._thread = threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.1},
+                                        name=name, daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop serving, close the socket and shut down every open client connection."""
+        self._stop_serving()
+        self.server_close()
+        self._close_connections()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self._connections_lock:
+            self._connections.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        with self._connections_lock:
+            self._connections.discard(request)
+        super().shutdown_request(request)
+
+    def _stop_serving(self) -> None:
+        """shutdown(), without waiting out the poll interval: connecting wakes the serve loop."""
+        if self._thread is None:
+            return
+        stopper = threading.Thread(target=self.shutdown, daemon=True)
+        stopper.start()
+        host, port = self.server_address[:2]
+        host = {"0.0.0.0": "127.0.0.1", "::": "::1"}.get(host, host)
+        while stopper.is_alive():
+            try:
+                socket.create_connection((host, port), timeout=0.5).close()
+            except OSError:
+                pass
+            stopper.join(0.01)
+
+    def _close_connections(self) -> None:
+        with self._connections_lock:
+            connections = list(self._connections)
+        for connection in connections:
+            try:
+                connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        log.debug("connection error", exc_info=True)
+
+
+def read_body(handler: BaseHTTPRequestHandler, limit: int = MAX_BODY_BYTES) -> bytes | None:
+    """The request body (Content-Length or chunked); None if it cannot be read or exceeds `limit`."""
+    rfile = handler.rfile
+    if "chunked" in handler.headers.get("Transfer-Encoding", "").lower():
+        chunks, total = [], 0
+        while True:
+            line = rfile.readline(1024)
+            try:
+                size = int(line.split(b";")[0].strip() or b"x", 16)
+            except ValueError:
+                return None
+            if size == 0:
+                while rfile.readline(1024).strip():
+                    pass
+                return b"".join(chunks)
+            total += size
+            if total > limit:
+                return None
+            chunks.append(rfile.read(size))
+            rfile.readline(1024)
+    try:
+        length = int(handler.headers.get("Content-Length") or 0)
+    except ValueError:
+        return None
+    if length < 0 or length > limit:
+        return None
+    return rfile.read(length) if length else b""
+
+
+@contextmanager
+def interruptible() -> Iterator[threading.Event]:
+    """Within the block, SIGINT and SIGTERM set the yielded event instead of raising (main thread only).
+
+    Install it before announcing readiness, so a signal sent as soon as the URL is read is not lost.
+    """
+    stop = threading.Event()
+    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield stop
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def wait(stop: threading.Event) -> None:
+    """Block until `stop` is set, waking twice a second so signal handlers run promptly."""
+    while not stop.wait(0.5):
+        pass
