@@ -7,21 +7,50 @@ never a credential or a request body.
 from __future__ import annotations
 
 
+import logging
 import random
 import re
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import requests
 from requests.adapters import HTTPAdapter
 
 from sqlprovider.errors import ApiError
+from sqlprovider.redact import redact
 
+log = logging.getLogger("sqlprovider.http")
 IDEMPOTENT = frozenset({"GET", "PATCH", "DELETE", "HEAD"})
 AuthHeaders = Callable[[], Mapping[str, str]]
+
+
+@dataclass(frozen=True)
+class RequestRecord:
+    """One request as shown to people (dry-run listings, --debug): secrets already masked."""
+
+    workspace: str
+    method: str
+    path: str
+    query: tuple[tuple[str, str], ...]
+    body: Any
+    sent: bool  # False: dry-run held it back
+    status: int | None = None
+    seconds: float | None = None
+
+
+@dataclass
+class RequestOptions:
+    """Shared by every Workspace of a connection, so toggling dry-run reaches them all."""
+
+    dry_run: bool = False
+    observers: list[Callable[[RequestRecord], None]] = field(default_factory=list)
+
+    def notify(self, record: RequestRecord) -> None:
+        for observer in list(self.observers):
+            observer(record)
 
 
 @dataclass(frozen=True)
@@ -40,8 +69,9 @@ class Workspace:
     """One Databricks workspace (or the sandbox): where requests for a deployment go."""
 
     def __init__(self, name: str, host: str, auth: AuthHeaders, retry: RetryPolicy | None = None,
-                 pool_size: int = 16) -> None:
+                 pool_size: int = 16, options: RequestOptions | None = None) -> None:
         self.name = name
+        self.options = options or RequestOptions()
         self.host = host.rstrip("/")
         self.auth = auth
         self.retry = retry or RetryPolicy()
@@ -62,7 +92,14 @@ class Workspace:
     # --- one call ----------------------------------------------------------------------------
     def request(self, method: str, path: str, *, query: Mapping[str, Any] | None = None,
                 body: Mapping[str, Any] | None = None) -> dict[str, Any]:
-        """Make one API call (with retries) and return its JSON object; raise ApiError otherwise."""
+        """Make one API call (with retries) and return its JSON object; raise ApiError otherwise.
+
+        In dry-run mode only GET is sent; any other call is reported to the observers and answers {}.
+        """
+        if self.options.dry_run and method != "GET":
+            self.options.notify(RequestRecord(self.name, method, path, tuple(_query_pairs(query) or ()),
+                                              redact(body), sent=False))
+            return {}
         policy = self.retry
         deadline = time.monotonic() + policy.total_seconds
         attempt = 0
@@ -103,9 +140,18 @@ class Workspace:
         with self._lock:
             self.request_count += 1
         headers = dict(self.auth())
-        return self.session.request(
-            method, self.host + path, params=_query_pairs(query), json=body if body is not None else None,
+        pairs = _query_pairs(query)
+        started = time.perf_counter()
+        response = self.session.request(
+            method, self.host + path, params=pairs, json=body if body is not None else None,
             headers=headers, timeout=(self.retry.connect_timeout, self.retry.read_timeout))
+        if self.options.observers or log.isEnabledFor(logging.DEBUG):
+            record = RequestRecord(self.name, method, path, tuple(pairs or ()), redact(body), True,
+                                   response.status_code, time.perf_counter() - started)
+            log.debug("%s %s %s%s query=%s body=%s -> %s in %.3fs", record.workspace, method, self.host, path,
+                      list(record.query), record.body, record.status, record.seconds)
+            self.options.notify(record)
+        return response
 
     # --- pagination ----------------------------------------------------------------------------
     def pages(self, path: str, params: Mapping[str, Any], *, items_key: str, token_param: str,

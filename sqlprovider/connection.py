@@ -18,7 +18,7 @@ import sqlglot
 from sqlglot import exp
 
 from sqlprovider import deployments, statements
-from sqlprovider.client import RetryPolicy, Workspace
+from sqlprovider.client import RequestOptions, RetryPolicy, Workspace
 from sqlprovider.errors import (
     Error, IntegrityError, InterfaceError, NotSupportedError, OperationalError, ProgrammingError, StatementError,
     ValidationError,
@@ -44,9 +44,11 @@ class Result:
 class Connection:
     """A SQLite connection with the resources registered as eponymous virtual tables."""
 
-    def __init__(self, *, max_workers: int = 8, retry: RetryPolicy | None = None) -> None:
+    def __init__(self, *, max_workers: int = 8, retry: RetryPolicy | None = None, dry_run: bool = False) -> None:
         self.db = apsw.Connection(":memory:")
         self.retry = retry
+        #: dry_run (no mutating request is sent) and observers (see every request) for all workspaces.
+        self.requests = RequestOptions(dry_run=dry_run)
         self._workspaces: dict[str, Workspace] = {}
         self._lock = threading.Lock()
         self.engine = Engine(workspace=self.workspace, max_workers=max_workers)
@@ -78,7 +80,7 @@ class Connection:
         """The Workspace for a deployment name, resolved once per connection (thread-safe)."""
         with self._lock:
             if name not in self._workspaces:
-                self._workspaces[name] = deployments.resolve(name, retry=self.retry)
+                self._workspaces[name] = deployments.resolve(name, retry=self.retry, options=self.requests)
             return self._workspaces[name]
 
     # --- one statement ------------------------------------------------------------------------
@@ -87,6 +89,11 @@ class Connection:
         kind = statements.statement_kind(text)
         if kind == "exec":
             return self._exec(statements.parse_exec(text))
+        if kind in ("describe", "show"):
+            from sqlprovider import describe
+
+            columns, rows = describe.run(text)
+            return Result(columns, iter(rows), -1)
         text = statements.rewrite_names(text, _SHORT_NAMES)
         returning = None
         target = None

@@ -16,7 +16,7 @@ import threading
 from collections.abc import Mapping
 from pathlib import Path
 
-from sqlprovider.client import RetryPolicy, Workspace
+from sqlprovider.client import RequestOptions, RetryPolicy, Workspace
 from sqlprovider.errors import ConfigurationError
 
 SANDBOX = "sandbox"
@@ -50,13 +50,14 @@ def check_name(name: str) -> None:
             f"at most 63 characters); use the first label of <name>.cloud.databricks.com, a profile name, or 'sandbox'")
 
 
-def resolve(name: str, env: Mapping[str, str] | None = None, retry: RetryPolicy | None = None) -> Workspace:
+def resolve(name: str, env: Mapping[str, str] | None = None, retry: RetryPolicy | None = None,
+            options: RequestOptions | None = None) -> Workspace:
     """Build the Workspace for a deployment name. Makes no request."""
     env = os.environ if env is None else env
     check_name(name)
     if name == SANDBOX:
         sandbox = embedded_sandbox()
-        return Workspace(name, sandbox.url, _bearer(sandbox.token), retry)
+        return Workspace(name, sandbox.url, _bearer(sandbox.token), retry, options=options)
     profiles = read_profiles()
     if name in profiles:
         profile = profiles[name]
@@ -65,13 +66,13 @@ def resolve(name: str, env: Mapping[str, str] | None = None, retry: RetryPolicy 
             raise ConfigurationError(f"profile [{name}] in {config_file()} has no host; add host = https://...")
         if not token:
             raise ConfigurationError(f"profile [{name}] in {config_file()} has no token; add token = <personal access token>")
-        return Workspace(name, _normalise_host(host), _bearer(token), retry)
+        return Workspace(name, _normalise_host(host), _bearer(token), retry, options=options)
     token = env.get("DATABRICKS_TOKEN")
     if not token:
         raise ConfigurationError(
             f"no credential for deployment {name!r}: set DATABRICKS_TOKEN, or add a profile [{name}] with host "
             f"and token to {config_file()}")
-    return Workspace(name, f"https://{name}.cloud.databricks.com", _bearer(token), retry)
+    return Workspace(name, f"https://{name}.cloud.databricks.com", _bearer(token), retry, options=options)
 
 
 def _bearer(token: str):

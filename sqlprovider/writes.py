@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlprovider.client import Workspace
 from sqlprovider.errors import ApiError, Error, PartialWriteError
+from sqlprovider.redact import redact
 
 SQL_VERB = {"create": "INSERT", "update": "UPDATE", "delete": "DELETE"}
 
@@ -66,6 +67,8 @@ def send_writes(ops: Sequence[WriteOp], workspace: Callable[[str], Workspace], k
             return
         if op.verb == "delete":
             result.item = dict(op.before)
+        elif not answer and workspace(op.deployment).options.dry_run:
+            result.item = redact({**op.before, **(op.body or {})})  # not sent: what would have been asked
         else:
             obj = answer.get(op.response_key) if op.response_key else answer
             if not isinstance(obj, dict):
