@@ -1,7 +1,8 @@
 """Facts about Databricks registry webhooks shared by the client and the sandbox.
 
-Event names, statuses, the write-only fields and the delivery signature live here once, so the
-resource definition, the sandbox server and receiver tools agree by construction.
+Event names, statuses, the write-only fields and the delivery signature (`sign`, `verify_signature`)
+live here once, so the resource definition, the sandbox server and receiver tools agree by
+construction.
 """
 
 from __future__ import annotations
@@ -41,3 +42,53 @@ SIGNATURE_HEADER = "X-Databricks-Signature"
 def sign(body: bytes, secret: str) -> str:
     """Return the hex HMAC-SHA256 of the exact body bytes keyed with the webhook secret."""
     return hmac.new(secret.encode("utf-8"), body, hashlib.sha256).hexdigest()
+
+
+def verify_signature(body: bytes, secret: str, signature_header: str | None) -> bool:
+    """Return True when `signature_header` is the hex HMAC-SHA256 of `body` keyed with `secret`.
+
+    Pass the RAW request body bytes, exactly as received, before any JSON parsing: re-serialised JSON
+    rarely has the same bytes. The comparison is constant-time (`hmac.compare_digest`). Whitespace
+    around the header and upper-case hex are accepted; a missing, empty or malformed header, or an
+    empty secret, gives False, never an exception.
+
+    Flask-style handler::
+
+        from flask import Flask, abort, request
+        from sqlprovider.webhooks import SIGNATURE_HEADER, verify_signature
+
+        app = Flask(__name__)
+
+        @app.post("/hooks/registry")
+        def registry_hook():
+            body = request.get_data()  # raw bytes, read before request.get_json()
+            if not verify_signature(body, SECRET, request.headers.get(SIGNATURE_HEADER)):
+                abort(401)
+            event = request.get_json()
+            ...
+            return "ok"
+
+    FastAPI-style handler::
+
+        from fastapi import FastAPI, HTTPException, Request
+        from sqlprovider.webhooks import SIGNATURE_HEADER, verify_signature
+
+        app = FastAPI()
+
+        @app.post("/hooks/registry")
+        async def registry_hook(request: Request):
+            body = await request.body()  # raw bytes, not a parsed model
+            if not verify_signature(body, SECRET, request.headers.get(SIGNATURE_HEADER)):
+                raise HTTPException(status_code=401)
+            event = json.loads(body)
+            ...
+            return "ok"
+    """
+    if not isinstance(body, (bytes, bytearray, memoryview)):
+        raise TypeError("verify_signature needs the raw request body as bytes, before JSON parsing")
+    if not secret or not isinstance(secret, str) or not isinstance(signature_header, str):
+        return False
+    given = signature_header.strip().lower()
+    if len(given) != hashlib.sha256().digest_size * 2 or not all(c in "0123456789abcdef" for c in given):
+        return False
+    return hmac.compare_digest(given.encode("ascii"), sign(bytes(body), secret).encode("ascii"))
