@@ -81,6 +81,8 @@ class Workspace:
         self.session.mount("https://", adapter)
         self.session.headers["User-Agent"] = "sqlprovider/0.1"
         self._lock = threading.Lock()
+        self._slots = threading.BoundedSemaphore(pool_size)  # at most this many requests in flight per workspace
+        self._throttle_until = 0.0
         self.request_count = 0
 
     def __repr__(self) -> str:
@@ -106,27 +108,31 @@ class Workspace:
         while True:
             attempt += 1
             wait = None
+            self._wait_for_throttle()
             try:
-                response = self._send(method, path, query, body)
+                with self._slots:
+                    response = self._send(method, path, query, body)
             except requests.ConnectionError as exc:
-                sent = not _never_sent(exc)
-                if sent and method not in IDEMPOTENT:
+                if method not in IDEMPOTENT and not _never_sent(exc):
                     raise self._unknown_outcome(method, path, "the connection dropped") from None
                 error = self._error(method, path, f"cannot reach {self.host} ({_reason(exc)})")
             except requests.Timeout as exc:
-                if isinstance(exc, requests.ConnectTimeout) or method in IDEMPOTENT:
-                    error = self._error(method, path, f"no answer from {self.host} in time ({_reason(exc)})")
-                else:
+                if method not in IDEMPOTENT and not isinstance(exc, requests.ConnectTimeout):
                     raise self._unknown_outcome(method, path, "the read timed out") from None
+                error = self._error(method, path, f"no answer from {self.host} in time ({_reason(exc)})")
             else:
-                if response.status_code < 400:
+                status = response.status_code
+                if status < 400:
                     return self._decode(method, path, response)
                 error = self._api_error(method, path, response)
-                retryable = response.status_code in (429, 503) or (
-                    response.status_code >= 500 and method in IDEMPOTENT)
-                if not retryable:
+                if status in (429, 503):  # the workspace refused before doing anything: always safe to retry
+                    wait = _retry_after(response)
+                    if status == 429:
+                        self._throttle(wait if wait is not None else policy.base_delay)
+                elif status >= 500 and method not in IDEMPOTENT:
+                    raise self._unknown_outcome(method, path, f"the answer was HTTP {status}") from None
+                elif status < 500:
                     raise error
-                wait = _retry_after(response)
             if attempt >= policy.max_attempts:
                 raise error
             delay = wait if wait is not None else min(policy.max_delay, policy.base_delay * 2 ** (attempt - 1))
@@ -134,6 +140,16 @@ class Workspace:
             if time.monotonic() + delay > deadline:
                 raise error
             time.sleep(delay)
+
+    def _throttle(self, seconds: float) -> None:
+        """After a 429, hold every request to this workspace back for `seconds` (backpressure)."""
+        with self._lock:
+            self._throttle_until = max(self._throttle_until, time.monotonic() + seconds)
+
+    def _wait_for_throttle(self) -> None:
+        pause = self._throttle_until - time.monotonic()
+        if pause > 0:
+            time.sleep(pause)
 
     def _send(self, method: str, path: str, query: Mapping[str, Any] | None,
               body: Mapping[str, Any] | None) -> requests.Response:
@@ -162,12 +178,14 @@ class Workspace:
         while True:
             answer = self.request("GET", path, query=query)
             items = answer.get(items_key) or []
-            if not isinstance(items, list):
-                raise self._error("GET", path, f"the answer's {items_key!r} is not a list")
+            if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
+                raise self._error("GET", path, f"the answer's {items_key!r} is not a list of objects")
             yield items
             token = answer.get(next_token_key)
             if not token:
                 return
+            if not isinstance(token, str):
+                raise self._error("GET", path, f"the answer's {next_token_key!r} is not a string")
             if token in seen:
                 raise self._error("GET", path, "the workspace repeated a page token; stopping to avoid an endless listing")
             seen.add(token)
@@ -180,8 +198,9 @@ class Workspace:
 
     def _unknown_outcome(self, method: str, path: str, what: str) -> ApiError:
         return self._error(method, path, f"{what} after the request was sent, so it may or may not have been "
-                                         f"applied; list the resource (SELECT ... WHERE deployment_name = "
-                                         f"'{self.name}') to check before trying again")
+                                         f"applied (not retried, to avoid a duplicate); list the resource "
+                                         f"(SELECT ... WHERE deployment_name = '{self.name}') to check before "
+                                         f"trying again", outcome_unknown=True)
 
     def _api_error(self, method: str, path: str, response: requests.Response) -> ApiError:
         status = response.status_code

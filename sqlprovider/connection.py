@@ -44,14 +44,15 @@ class Result:
 class Connection:
     """A SQLite connection with the resources registered as eponymous virtual tables."""
 
-    def __init__(self, *, max_workers: int = 8, retry: RetryPolicy | None = None, dry_run: bool = False) -> None:
+    def __init__(self, *, max_workers: int = 8, retry: RetryPolicy | None = None, dry_run: bool = False,
+                 max_affected: int | None = None) -> None:
         self.db = apsw.Connection(":memory:")
         self.retry = retry
         #: dry_run (no mutating request is sent) and observers (see every request) for all workspaces.
         self.requests = RequestOptions(dry_run=dry_run)
         self._workspaces: dict[str, Workspace] = {}
         self._lock = threading.Lock()
-        self.engine = Engine(workspace=self.workspace, max_workers=max_workers)
+        self.engine = Engine(workspace=self.workspace, max_workers=max_workers, max_affected=max_affected)
         for resource in RESOURCES:
             for name in (resource.name, resource.qualified_name):
                 self.db.create_module(name, Module(resource, self.engine), use_bestindex_object=True,

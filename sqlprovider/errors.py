@@ -59,6 +59,10 @@ class ValidationError(DataError):
     """A value was refused before any request was made."""
 
 
+class GuardRailError(OperationalError):
+    """A write was refused before anything was sent: over the max_affected cap, or not confirmed."""
+
+
 class ConfigurationError(InterfaceError):
     """A deployment, profile or credential is missing or unsafe."""
 
@@ -71,8 +75,10 @@ class ApiError(OperationalError):
     """
 
     def __init__(self, message: str, *, status: int | None = None, error_code: str | int | None = None,
-                 workspace: str | None = None, method: str | None = None, path: str | None = None) -> None:
+                 workspace: str | None = None, method: str | None = None, path: str | None = None,
+                 outcome_unknown: bool = False) -> None:
         super().__init__(message)
+        self.outcome_unknown = outcome_unknown  # the request may have been applied
         self.status = status
         self.error_code = error_code
         self.workspace = workspace

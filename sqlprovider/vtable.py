@@ -15,11 +15,11 @@ import apsw
 
 from sqlprovider import planner
 from sqlprovider.client import Workspace
-from sqlprovider.errors import StatementError, ValidationError
+from sqlprovider.errors import GuardRailError, StatementError, ValidationError
 from sqlprovider.fetch import PageStream
 from sqlprovider.planner import Listing, Offer, Scan, ScanPlan
 from sqlprovider.resources.base import Resource, SqlValue, _to_sql
-from sqlprovider.writes import WriteOp, WriteResult, send_writes
+from sqlprovider.writes import SQL_VERB, WriteOp, WriteResult, send_writes
 
 _OPS = {
     apsw.SQLITE_INDEX_CONSTRAINT_EQ: "eq",
@@ -43,6 +43,8 @@ class Engine:
     kind: str = "other"  # the running statement's verb, set by the front end
     keyed: bool = False  # UPDATE/DELETE pinned to deployment and key by equality only
     results: list[WriteResult] = field(default_factory=list)  # answers of the last flushed writes
+    max_affected: int | None = None  # refuse, before sending, a statement that would write more rows
+    confirm: Callable[[str, int], bool] | None = None  # asked before a bulk UPDATE/DELETE (the shell sets it)
 
 
 class Module:
@@ -163,6 +165,7 @@ class Table:
         self.rows.clear()
         if not ops:
             return
+        self._check_guard_rails(ops)
         self.engine.results.extend(send_writes(ops, self.engine.workspace, self.resource.key, self.engine.max_workers))
 
     def Commit(self) -> None:
@@ -177,6 +180,17 @@ class Table:
         """Called when the connection closes."""
 
     Destroy = Disconnect
+
+    def _check_guard_rails(self, ops: list[WriteOp]) -> None:
+        """Refuse (nothing sent) writes above the cap, or a bulk change the user did not confirm."""
+        verb = SQL_VERB.get(ops[0].verb, "write")
+        engine = self.engine
+        if engine.max_affected is not None and len(ops) > engine.max_affected:
+            raise GuardRailError(f"{verb} would change {len(ops)} rows, more than the cap of {engine.max_affected} "
+                                 f"(max_affected); nothing was sent: narrow the WHERE clause or raise the cap")
+        bulk = ops[0].verb in ("update", "delete") and len(ops) > 1 and not engine.keyed
+        if bulk and engine.confirm is not None and not engine.confirm(verb, len(ops)):
+            raise GuardRailError(f"{verb} of {len(ops)} rows cancelled; nothing was sent")
 
     # --- helpers ---------------------------------------------------------------------------------
     def _deployment(self, values: dict[str, Any], verb: str) -> str:

@@ -100,11 +100,14 @@ def _summary(results: Sequence[WriteResult], key: str) -> str:
     skipped = sum(1 for r in results if not r.attempted)
     first_row, first = errors[0]
     text = f"{verb} failed at row {first_row} of {total}: {first.error}"
+    unknown = [i for i, r in errors if getattr(r.error, "outcome_unknown", False)]
     if total > 1 or applied:
         ids = ", ".join(f"row {i}: {r.item.get(key) or r.op.key}" for i, r in applied) or "none"
         text += f" | {len(applied)} of {total} rows were applied ({ids})"
         if len(errors) > 1:
             text += f"; {len(errors)} rows failed (rows {', '.join(str(i) for i, _ in errors)})"
+        if unknown:
+            text += f"; outcome unknown for rows {', '.join(map(str, unknown))} (check before retrying)"
         if skipped:
             text += f"; {skipped} not attempted"
         if applied:
