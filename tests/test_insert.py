@@ -114,3 +114,11 @@ def test_failure_part_way_reports_what_was_applied(ws1):
                             "applied changes are not rolled back")
     assert err.value.applied == created
     assert "\n" not in message
+
+
+def test_returning_expressions_keep_the_names_the_user_wrote(ws1, conn):
+    cursor = conn.execute("""INSERT INTO model_registry_webhooks (deployment_name, events, http_url_spec)
+                             VALUES ('ws1', 'COMMENT_CREATED', '{"url": "https://n.example.com"}')
+                             RETURNING json_extract(http_url_spec, '$.url'), upper(status) AS loud""")
+    assert [d[0] for d in cursor.description] == ["json_extract(http_url_spec, '$.url')", "loud"]
+    assert cursor.fetchall() == [("https://n.example.com", "ACTIVE")]

@@ -301,12 +301,13 @@ def test_rewrite_names(sql, expected):
     ("UPDATE t SET a = 1 RETURNING webhook;", ("UPDATE t SET a = 1", ["webhook"])),
     ("DELETE FROM t WHERE id = 'x' --required\nRETURNING id", ("DELETE FROM t WHERE id = 'x'", ["id"])),
     ("DELETE FROM t RETURNING id AS hook_id, status", ("DELETE FROM t", ["id AS hook_id", "status"])),
-    ("DELETE FROM t RETURNING id hook_id", ("DELETE FROM t", ["id AS hook_id"])),
+    ("DELETE FROM t RETURNING id hook_id", ("DELETE FROM t", ["id hook_id"])),  # as written
+    ("DELETE FROM t RETURNING id, -- note\n status", ("DELETE FROM t", ["id", "status"])),  # comment: regenerated
     ("DELETE FROM t RETURNING id, -- the id\n status /* s */", ("DELETE FROM t", ["id", "status"])),
     ("INSERT INTO t VALUES (1) RETURNING json_extract(webhook, '$.id') AS hook_id, webhook ->> '$.events'",
-     ("INSERT INTO t VALUES (1)", ["JSON_EXTRACT(webhook, '$.id') AS hook_id", "webhook ->> '$.events'"])),
+     ("INSERT INTO t VALUES (1)", ["json_extract(webhook, '$.id') AS hook_id", "webhook ->> '$.events'"])),
     ('DELETE FROM t RETURNING t.id, "my col", upper(status) AS "Status"',
-     ("DELETE FROM t", ["t.id", '"my col"', 'UPPER(status) AS "Status"'])),
+     ("DELETE FROM t", ["t.id", '"my col"', 'upper(status) AS "Status"'])),
     ("UPDATE t SET a = 'RETURNING x' WHERE b = 1", ("UPDATE t SET a = 'RETURNING x' WHERE b = 1", None)),
     ("UPDATE t SET a = 1 /* RETURNING x */ -- RETURNING y", ("UPDATE t SET a = 1 /* RETURNING x */ -- RETURNING y",
                                                               None)),
