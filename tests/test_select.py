@@ -213,3 +213,17 @@ def test_workspace_errors_name_the_workspace(ws1, conn, monkeypatch, tmp_path):
                                      "Invalid access token.; check that the token for ws1 is valid")
     assert "not-the-token" not in str(err.value)
     assert err.value.error_code == 403
+
+
+def test_deployment_in_a_subquery_fans_out(two_workspaces, conn):
+    one, two = two_workspaces
+    a = one.create()
+    b = two.create()
+    one.reset()
+    two.reset()
+    conn.execute("CREATE TEMP TABLE wanted(name TEXT)")
+    conn.execute("INSERT INTO wanted VALUES ('ws1'), ('ws2')")
+    rows = conn.execute("SELECT deployment_name, id FROM model_registry_webhooks "
+                        "WHERE deployment_name IN (SELECT name FROM wanted)").fetchall()
+    assert rows == [("ws1", a["id"]), ("ws2", b["id"])]
+    assert [c[:2] for c in one.calls()] == [("GET", "list")] and [c[:2] for c in two.calls()] == [("GET", "list")]
