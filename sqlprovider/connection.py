@@ -107,6 +107,7 @@ class Connection:
         self.engine.kind = kind
         self.engine.keyed = target is not None and self._keyed(text, kind, target, returning)
         self.engine.results = []
+        self.engine.rows.clear()  # rows remembered for UPDATE/DELETE live for one statement
         try:
             cursor = self.db.cursor().execute(text, params)
             if kind not in ("insert", "update", "delete"):

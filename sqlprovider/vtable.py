@@ -43,6 +43,8 @@ class Engine:
     kind: str = "other"  # the running statement's verb, set by the front end
     keyed: bool = False  # UPDATE/DELETE pinned to deployment and key by equality only
     results: list[WriteResult] = field(default_factory=list)  # answers of the last flushed writes
+    rows: dict[int, tuple[str, dict[str, Any]]] = field(default_factory=dict)  # rowid -> (deployment, item)
+    next_rowid: int = 1
     max_affected: int | None = None  # refuse, before sending, a statement that would write more rows
     confirm: Callable[[str, int], bool] | None = None  # asked before a bulk UPDATE/DELETE (the shell sets it)
 
@@ -74,8 +76,6 @@ class Table:
         self.names = resource.all_names
         self.visible = [c.name for c in resource.columns]
         self.pending: list[WriteOp] = []
-        self.rows: dict[int, tuple[str, dict[str, Any]]] = {}  # rowid -> (deployment, item), for UPDATE/DELETE
-        self.next_rowid = 1
 
     # --- reads ---------------------------------------------------------------------------------
     def BestIndexObject(self, info: apsw.IndexInfo) -> bool:
@@ -104,10 +104,12 @@ class Table:
         return Cursor(self)
 
     def remember(self, deployment: str, item: dict[str, Any]) -> int:
-        rowid = self.next_rowid
-        self.next_rowid += 1
-        if self.engine.kind in ("update", "delete", "other"):
-            self.rows[rowid] = (deployment, item)
+        """Number a scanned row; keep it while the statement may update or delete it (not for SELECT)."""
+        engine = self.engine
+        rowid = engine.next_rowid
+        engine.next_rowid += 1
+        if engine.kind != "select":
+            engine.rows[rowid] = (deployment, item)
         return rowid
 
     # --- writes: validated and queued; sent in Sync -----------------------------------------------
@@ -122,14 +124,14 @@ class Table:
         endpoint = self.resource.create
         self.pending.append(WriteOp("create", deployment, endpoint.http_method, self.resource.path(endpoint),
                                     body=body, response_key=endpoint.response_key))
-        self.next_rowid += 1
-        return self.next_rowid
+        self.engine.next_rowid += 1
+        return self.engine.next_rowid
 
     def UpdateChangeRow(self, rowid: int, newrowid: int, fields: tuple[Any, ...]) -> None:
         """Called for each row an UPDATE changes: queue a patch carrying only the SET columns."""
         if newrowid != rowid:
             raise ValidationError("UPDATE cannot change rowid")
-        deployment, item = self.rows[rowid]
+        deployment, item = self.engine.rows[rowid]
         current = self._current(deployment, item)
         changes = {n: v for n, v in zip(self.names, fields) if v is not apsw.no_change}
         for param in self.resource.params:
@@ -146,7 +148,7 @@ class Table:
 
     def UpdateDeleteRow(self, rowid: int) -> None:
         """Called for each row a DELETE removes: queue a delete by key."""
-        deployment, item = self.rows[rowid]
+        deployment, item = self.engine.rows[rowid]
         key = self.resource.key
         endpoint = self.resource.delete
         where = {key: item[key]}
@@ -162,7 +164,7 @@ class Table:
     def Sync(self) -> None:
         """Called when SQLite commits (after each statement in autocommit mode): send the queued writes."""
         ops, self.pending = self.pending, []
-        self.rows.clear()
+        self.engine.rows.clear()
         if not ops:
             return
         self._check_guard_rails(ops)
@@ -174,7 +176,7 @@ class Table:
     def Rollback(self) -> None:
         """Called on ROLLBACK or a failed statement: forget writes not yet sent."""
         self.pending.clear()
-        self.rows.clear()
+        self.engine.rows.clear()
 
     def Disconnect(self) -> None:
         """Called when the connection closes."""
