@@ -1,8 +1,9 @@
-"""The statement front end: a connection whose `execute` understands StackQL on top of SQLite.
+"""The statement front end: a connection whose `run` understands StackQL on top of SQLite.
 
 Each statement goes: split -> EXEC? (run the lifecycle method directly) -> StackQL names
 rewritten -> RETURNING peeled off -> SQLite (the virtual tables queue writes and send them on
-commit) -> RETURNING rows projected from what the API answered.
+commit) -> RETURNING rows projected from what the API answered. dbapi.py puts PEP 249
+(cursors, commit, rollback) on top.
 """
 
 from __future__ import annotations
@@ -59,12 +60,6 @@ class Connection:
                                       use_no_change=True, eponymous=True)
 
     # --- public -------------------------------------------------------------------------------
-    def cursor(self) -> Cursor:
-        return Cursor(self)
-
-    def execute(self, sql: str, params: Params = None) -> Cursor:
-        return self.cursor().execute(sql, params)
-
     def close(self) -> None:
         for workspace in self._workspaces.values():
             workspace.close()
@@ -200,60 +195,13 @@ class Connection:
                                    query=query or None, body=body if method.endpoint.http_method != "DELETE" or body else None)
         if not method.result_columns:
             return Result((), iter(()), 1)
-        obj = resource.unwrap(method.endpoint, answer)
-        if not any(c in obj for c in method.result_columns):
-            obj = answer
-        return Result(method.result_columns, iter([tuple(obj.get(c) for c in method.result_columns)]), 1)
-
-
-class Cursor:
-    """A cursor over one statement's rows; `description` and `rowcount` as PEP 249 describes."""
-
-    arraysize = 1
-
-    def __init__(self, connection: Connection) -> None:
-        self.connection = connection
-        self.description: tuple[tuple[Any, ...], ...] | None = None
-        self.rowcount = -1
-        self._rows: Iterator[tuple[Any, ...]] = iter(())
-
-    def execute(self, sql: str, params: Params = None) -> Cursor:
-        parts = statements.split_statements(sql)
-        if not parts:
-            raise ProgrammingError("nothing to run: the SQL text has no statement")
-        if params is not None and len(parts) > 1:
-            raise ProgrammingError(f"execute() with parameters takes one statement; got {len(parts)}: "
-                                   f"run them one by one")
-        for part in parts[:-1]:
-            for _ in self.connection.run(part.text).rows:
-                pass
-        result = self.connection.run(parts[-1].text, params)
-        self.description = tuple((name, None, None, None, None, None, None) for name in result.columns) or None
-        self.rowcount = result.rowcount
-        self._rows = result.rows
-        return self
-
-    def __iter__(self) -> Iterator[tuple[Any, ...]]:
-        return self
-
-    def __next__(self) -> tuple[Any, ...]:
-        try:
-            return next(self._rows)
-        except apsw.Error as exc:
-            raise _translate(exc) from None
-
-    def fetchone(self) -> tuple[Any, ...] | None:
-        return next(self, None)
-
-    def fetchmany(self, size: int | None = None) -> list[tuple[Any, ...]]:
-        size = self.arraysize if size is None else size
-        return [row for _, row in zip(range(size), self)]
-
-    def fetchall(self) -> list[tuple[Any, ...]]:
-        return list(self)
-
-    def close(self) -> None:
-        self._rows = iter(())
+        if method.result_items_key:
+            items = answer.get(method.result_items_key) or []
+        else:
+            obj = resource.unwrap(method.endpoint, answer)
+            items = [obj if any(c in obj for c in method.result_columns) else answer]
+        rows = [tuple(item.get(c) for c in method.result_columns) for item in items if isinstance(item, dict)]
+        return Result(method.result_columns, iter(rows), len(rows))
 
 
 def _lazy_result(cursor: apsw.Cursor) -> Result:

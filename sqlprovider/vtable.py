@@ -15,7 +15,7 @@ import apsw
 
 from sqlprovider import planner
 from sqlprovider.client import Workspace
-from sqlprovider.errors import GuardRailError, StatementError, ValidationError
+from sqlprovider.errors import GuardRailError, NotSupportedError, StatementError, ValidationError
 from sqlprovider.fetch import PageStream
 from sqlprovider.planner import Listing, Offer, Scan, ScanPlan
 from sqlprovider.resources.base import Resource, SqlValue, _to_sql
@@ -115,6 +115,7 @@ class Table:
     # --- writes: validated and queued; sent in Sync -----------------------------------------------
     def UpdateInsertRow(self, rowid: int | None, fields: tuple[SqlValue, ...]) -> int:
         """Called for each INSERTed row: validate it and queue a create."""
+        self._writable("create", "INSERT")
         values = dict(zip(self.names, fields))
         deployment = self._deployment(values, "INSERT")
         for param in self.resource.params:
@@ -129,6 +130,7 @@ class Table:
 
     def UpdateChangeRow(self, rowid: int, newrowid: int, fields: tuple[Any, ...]) -> None:
         """Called for each row an UPDATE changes: queue a patch carrying only the SET columns."""
+        self._writable("update", "UPDATE")
         if newrowid != rowid:
             raise ValidationError("UPDATE cannot change rowid")
         deployment, item = self.engine.rows[rowid]
@@ -148,6 +150,7 @@ class Table:
 
     def UpdateDeleteRow(self, rowid: int) -> None:
         """Called for each row a DELETE removes: queue a delete by key."""
+        self._writable("delete", "DELETE")
         deployment, item = self.engine.rows[rowid]
         key = self.resource.key
         endpoint = self.resource.delete
@@ -195,6 +198,11 @@ class Table:
             raise GuardRailError(f"{verb} of {len(ops)} rows cancelled; nothing was sent")
 
     # --- helpers ---------------------------------------------------------------------------------
+    def _writable(self, method: str, verb: str) -> None:
+        if getattr(self.resource, method) is None:
+            raise NotSupportedError(f"{self.resource.name} is read-only: the API has no {method} method, so {verb} "
+                                    f"is not possible")
+
     def _deployment(self, values: dict[str, Any], verb: str) -> str:
         name = self.resource.deployment_param
         deployment = values.get(name)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from sqlprovider.resources.base import Resource
 from sqlprovider.resources.model_registry_webhooks import WEBHOOKS
+from sqlprovider.resources.sandbox_deliveries import DELIVERIES
 
-RESOURCES: tuple[Resource, ...] = (WEBHOOKS,)
+RESOURCES: tuple[Resource, ...] = (WEBHOOKS, DELIVERIES)
 
 #: Every name a resource answers to (short and StackQL), lower-cased.
 BY_NAME: dict[str, Resource] = {

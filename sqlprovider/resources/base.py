@@ -100,6 +100,7 @@ class ExecMethod:
     endpoint: Endpoint
     params: tuple[MethodParam, ...]
     result_columns: tuple[str, ...] = ()  # empty: the method answers no rows
+    result_items_key: str | None = None  # rows come from this list in the answer (else one row)
     description: str = ""
 
 
@@ -116,9 +117,9 @@ class Resource:
     key: str
     deployment_param: str
     list: ListEndpoint
-    create: Endpoint
-    update: Endpoint
-    delete: Endpoint
+    create: Endpoint | None  # None: the resource is read-only for that verb
+    update: Endpoint | None
+    delete: Endpoint | None
     exec_methods: tuple[ExecMethod, ...] = ()
     exactly_one_on_create: tuple[str, ...] = ()  # exactly one of these columns on create
     at_most_one_on_update: tuple[str, ...] = ()
