@@ -22,6 +22,17 @@ Body = Mapping[str, Any]
 PREFIX = "/api/2.0/mlflow/registry-webhooks/"
 
 
+def page_answer(key: str, items: list[dict[str, Any]], last: int | None) -> dict[str, Any]:
+    """A list answer with empty fields omitted: no `key` without items, no next_page_token on the
+    last page (else the token to continue after position `last`)."""
+    out: dict[str, Any] = {}
+    if items:
+        out[key] = items
+    if last is not None:
+        out["next_page_token"] = encode_page_token(last)
+    return out
+
+
 class WebhooksApi:
     """The five endpoints over one store and one deliverer."""
 
@@ -41,12 +52,7 @@ class WebhooksApi:
         request = validation.parse_list(query, body)
         page, last = self.store.list(events=request.events, model_name=request.model_name,
                                      after=request.after, limit=request.max_results)
-        out: dict[str, Any] = {}
-        if page:
-            out["webhooks"] = [hook.public() for hook in page]
-        if last is not None:
-            out["next_page_token"] = encode_page_token(last)
-        return out
+        return page_answer("webhooks", [hook.public() for hook in page], last)
 
     def create(self, query: Query, body: Body) -> dict[str, Any]:
         """POST create: validate and store a webhook."""
@@ -89,5 +95,5 @@ class WebhooksApi:
             event = hook.events[0]
         elif event not in hook.events:
             raise invalid(f"Event {event} is not one of the webhook's events: {', '.join(hook.events)}.")
-        status, text = self.deliverer.fire(hook, sample_payload(event, hook))
-        return {"status_code": status, "body": text}
+        delivery = self.deliverer.fire(hook, sample_payload(event, hook), source="test")
+        return {"status_code": delivery.status_code, "body": delivery.body}

@@ -1,8 +1,8 @@
 """Webhook delivery: the event payload, the signed POST to an HTTP receiver, the simulated job run.
 
 `build_payload` makes the JSON body Databricks sends for an event; the sandbox uses it for `test`
-and later features can use it for real events. `Deliverer.fire` sends one event to one webhook and
-answers `(status_code, body)` the way `test` reports it:
+and for simulated events (`emit`). `Deliverer.fire` sends one event to one webhook and answers a
+`Delivery`: the status code and body the way `test` reports them, plus duration and error:
 
 - http_url_spec: a real `POST` to the url with `Content-Type: application/json`, the webhook's
   `Authorization` when set and `X-Databricks-Signature` (hex HMAC-SHA256 of the exact body bytes
@@ -15,7 +15,8 @@ answers `(status_code, body)` the way `test` reports it:
   `{"job_id": ..., "notebook_params": {"event_message": "<payload JSON>"}}` is recorded, not sent, and
   answered `200 {"run_id": n, "number_in_job": m}`.
 
-Every delivery is recorded as a dict (Authorization values masked) through the `record` callback.
+Every delivery is recorded as a dict (Authorization values masked) through the `record` callback,
+and logged (no headers, no payload, the url without credentials) through the `log` callback.
 """
 
 from __future__ import annotations
@@ -23,13 +24,16 @@ from __future__ import annotations
 import itertools
 import json
 import threading
+import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import requests
 
 from sqlprovider import webhooks
+from sqlprovider.sandbox.events import implied_stage, is_transition
 from sqlprovider.sandbox.store import StoredWebhook, now_ms
 
 DELIVERY_TIMEOUT_SECONDS = 10.0
@@ -37,21 +41,8 @@ DELIVERY_TIMEOUT_SECONDS = 10.0
 PLACEHOLDER_MODEL = "sandbox-model"
 USER_AGENT = "sqlprovider-sandbox-webhooks/1.0"
 
-_STAGE_OF_EVENT = {"STAGING": "Staging", "PRODUCTION": "Production", "ARCHIVED": "Archived"}
 #: Sample transitions for test payloads: (from_stage, to_stage) by the stage an event implies.
 _SAMPLE_FROM = {None: "None", "Staging": "None", "Production": "Staging", "Archived": "Production"}
-
-
-def _implied_stage(event: str) -> str | None:
-    """`MODEL_VERSION_TRANSITIONED_TO_STAGING` -> `Staging`; None for events naming no stage."""
-    for key, stage in _STAGE_OF_EVENT.items():
-        if f"_TO_{key}" in event:
-            return stage
-    return None
-
-
-def _is_transition(event: str) -> bool:
-    return "TRANSITION" in event
 
 
 def _text(event: str, model_name: str, version: str, from_stage: str | None, to_stage: str | None,
@@ -81,7 +72,7 @@ def build_payload(event: str, webhook_id: str, model_name: str, version: str = "
     model_name, version (absent for REGISTERED_MODEL_CREATED), to_stage/from_stage for transition
     events (to_stage defaults to the stage the event names), comment, and a `text` sentence."""
     if to_stage is None:
-        to_stage = _implied_stage(event)
+        to_stage = implied_stage(event)
     payload: dict[str, Any] = {
         "event": event,
         "webhook_id": webhook_id,
@@ -90,7 +81,7 @@ def build_payload(event: str, webhook_id: str, model_name: str, version: str = "
     }
     if event != "REGISTERED_MODEL_CREATED":
         payload["version"] = version
-    if _is_transition(event):
+    if is_transition(event):
         if to_stage is not None:
             payload["to_stage"] = to_stage
         if from_stage is not None:
@@ -104,8 +95,8 @@ def build_payload(event: str, webhook_id: str, model_name: str, version: str = "
 def sample_payload(event: str, webhook: StoredWebhook) -> dict[str, Any]:
     """A plausible payload for `test`: version 1 of the webhook's model (or a placeholder model)."""
     model_name = webhook.model_name or PLACEHOLDER_MODEL
-    if _is_transition(event):
-        to_stage = _implied_stage(event) or "Staging"
+    if is_transition(event):
+        to_stage = implied_stage(event) or "Staging"
         return build_payload(event, webhook.id, model_name, "1", _SAMPLE_FROM[to_stage], to_stage)
     if event == "COMMENT_CREATED":
         return build_payload(event, webhook.id, model_name, "1",
@@ -131,12 +122,45 @@ def safe_url(url: str) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
 
 
+@dataclass(frozen=True)
+class Delivery:
+    """The outcome of one delivery. `error` is set when no answer came (the status is then 502/504)."""
+
+    webhook_id: str
+    event: str
+    status_code: int
+    body: str
+    duration_ms: int
+    delivered_at: int
+    url: str | None = None  # http webhooks: the url without user info, query or fragment
+    job_id: str | None = None  # job webhooks
+    error: str | None = None
+
+    def summary(self) -> dict[str, Any]:
+        """The delivery as `emit` answers it: webhook_id, event, url or job_id, status_code,
+        duration_ms and error (omitted when none)."""
+        out: dict[str, Any] = {"webhook_id": self.webhook_id, "event": self.event}
+        out.update({"url": self.url} if self.url is not None else {"job_id": self.job_id})
+        out.update(status_code=self.status_code, duration_ms=self.duration_ms)
+        if self.error is not None:
+            out["error"] = self.error
+        return out
+
+    def log_row(self, source: str) -> dict[str, Any]:
+        """The delivery log row (every column but the id); `source` is 'test' or 'emit'."""
+        return {"webhook_id": self.webhook_id, "event": self.event, "source": source, "url": self.url,
+                "job_id": self.job_id, "status_code": self.status_code, "duration_ms": self.duration_ms,
+                "error": self.error, "delivered_at": self.delivered_at}
+
+
 class Deliverer:
     """Sends events to webhooks; one per Sandbox (it owns the simulated job run counters)."""
 
-    def __init__(self, base_url: Callable[[], str], record: Callable[[dict[str, Any]], None]) -> None:
+    def __init__(self, base_url: Callable[[], str], record: Callable[[dict[str, Any]], None],
+                 log: Callable[[Delivery, str], None] | None = None) -> None:
         self._base_url = base_url
         self._record = record
+        self._log = log
         self._lock = threading.Lock()
         self._run_ids = itertools.count(1)
         self._runs_per_job: dict[str, int] = {}
@@ -149,14 +173,25 @@ class Deliverer:
         """Release pooled connections."""
         self._session.close()
 
-    def fire(self, webhook: StoredWebhook, payload: dict[str, Any]) -> tuple[int, str]:
-        """Deliver `payload` to the webhook; runs in the request thread of `test`."""
+    def fire(self, webhook: StoredWebhook, payload: dict[str, Any], source: str = "test") -> Delivery:
+        """Deliver `payload` to the webhook and log it under `source` ('test' or 'emit'); runs in the
+        request thread of `test` or `emit`."""
+        delivered_at, started = now_ms(), time.perf_counter()
         if webhook.job_spec is not None:
-            return self._run_job(webhook, payload)
-        assert webhook.http_url_spec is not None
-        return self._post(webhook, payload)
+            status, text, error = self._run_job(webhook, payload)
+            target = {"job_id": str(webhook.job_spec["job_id"])}
+        else:
+            assert webhook.http_url_spec is not None
+            status, text, error = self._post(webhook, payload)
+            target = {"url": safe_url(webhook.http_url_spec["url"])}
+        duration_ms = round((time.perf_counter() - started) * 1000)
+        delivery = Delivery(webhook.id, payload["event"], status, text, duration_ms, delivered_at, error=error,
+                            **target)
+        if self._log is not None:
+            self._log(delivery, source)
+        return delivery
 
-    def _post(self, webhook: StoredWebhook, payload: dict[str, Any]) -> tuple[int, str]:
+    def _post(self, webhook: StoredWebhook, payload: dict[str, Any]) -> tuple[int, str, str | None]:
         spec = webhook.http_url_spec or {}
         url = spec["url"]
         body = encode(payload)
@@ -165,30 +200,33 @@ class Deliverer:
             headers["Authorization"] = spec["authorization"]
         if spec.get("secret"):
             headers[webhooks.SIGNATURE_HEADER] = webhooks.sign(body, spec["secret"])
+        error: str | None = None
         try:
             response = self._session.post(url, data=body, headers=headers, timeout=DELIVERY_TIMEOUT_SECONDS,
                                           verify=bool(spec.get("enable_ssl_verification", True)),
                                           allow_redirects=False)
             status, text = response.status_code, response.text
         except requests.exceptions.SSLError:
-            status, text = 502, f"delivery failed: TLS handshake or certificate verification failed for {safe_url(url)}"
+            status, error = 502, f"delivery failed: TLS handshake or certificate verification failed for {safe_url(url)}"
         except requests.exceptions.Timeout:
-            status, text = 504, (f"delivery failed: no answer within {DELIVERY_TIMEOUT_SECONDS:g} s "
-                                 f"from {safe_url(url)}")
+            status, error = 504, (f"delivery failed: no answer within {DELIVERY_TIMEOUT_SECONDS:g} s "
+                                  f"from {safe_url(url)}")
         except requests.exceptions.ConnectionError as exc:
             reason = "connection refused by" if "refused" in str(exc).lower() else "could not connect to"
-            status, text = 502, f"delivery failed: {reason} {safe_url(url)}"
+            status, error = 502, f"delivery failed: {reason} {safe_url(url)}"
         except requests.exceptions.RequestException as exc:
-            status, text = 502, f"delivery failed: {type(exc).__name__} for {safe_url(url)}"
+            status, error = 502, f"delivery failed: {type(exc).__name__} for {safe_url(url)}"
+        if error is not None:
+            text = error
         shown = dict(headers)
         if "Authorization" in shown:
             shown["Authorization"] = "***"
         self._record({"kind": "http", "method": "POST", "url": url, "headers": shown, "body": payload,
                       "webhook_id": webhook.id, "event": payload["event"],
                       "status_code": status, "response_body": text})
-        return status, text
+        return status, text, error
 
-    def _run_job(self, webhook: StoredWebhook, payload: dict[str, Any]) -> tuple[int, str]:
+    def _run_job(self, webhook: StoredWebhook, payload: dict[str, Any]) -> tuple[int, str, None]:
         spec = webhook.job_spec or {}
         base = (spec.get("workspace_url") or self._base_url()).rstrip("/")
         with self._lock:
@@ -201,4 +239,4 @@ class Deliverer:
                       "headers": {"Authorization": "Bearer ***", "Content-Type": "application/json"},
                       "body": body, "webhook_id": webhook.id, "event": payload["event"],
                       "status_code": 200, "response_body": answer})
-        return 200, answer
+        return 200, answer, None

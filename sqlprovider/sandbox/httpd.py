@@ -2,7 +2,7 @@
 
 `LocalServer` is a ThreadingHTTPServer that picks the address family from the host, tracks its
 connections so `stop()` also drops idle kept-alive ones, and never prints tracebacks for broken
-connections. `read_body` reads a request body (Content-Length or chunked) with a size cap.
+connections; `LocalHandler` is the base of their request handlers. `read_body` reads a request body (Content-Length or chunked) with a size cap.
 `interruptible` and `wait` keep a foreground command running until Ctrl-C or SIGTERM.
 """
 
@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import urlsplit
 
 log = logging.getLogger("sqlprovider.sandbox")
 
@@ -28,7 +29,8 @@ class LocalServer(ThreadingHTTPServer):
 
     daemon_threads = True
 
-    def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler]) -> None:
+    def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler], app: Any = None) -> None:
+        self.app = app  # what the handlers serve (a Sandbox, a Receiver)
         self._connections: set[socket.socket] = set()
         self._connections_lock = threading.Lock()
         self._thread: threading.Thread | None = None
@@ -96,6 +98,36 @@ class LocalServer(ThreadingHTTPServer):
         log.debug("connection error", exc_info=True)
 
 
+class LocalHandler(BaseHTTPRequestHandler):
+    """Base of the handlers: HTTP/1.1 keep-alive, a quiet log (debug: method and path, never headers).
+    Each do_* method of a subclass runs in the connection's thread."""
+
+    protocol_version = "HTTP/1.1"
+    # headers and body go out in separate writes: without this, a kept-alive client's delayed ACK
+    # stalls every answer by ~40 ms
+    disable_nagle_algorithm = True
+    sys_version = ""
+    timeout = 60  # seconds an idle kept-alive connection may stay open
+    server: LocalServer
+
+    def version_string(self) -> str:
+        return self.server_version
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+        log.debug("%s %s", self.command, urlsplit(self.path).path)
+
+    def send(self, status: int, content_type: str, body: bytes, extra: dict[str, str] | None = None) -> None:
+        """Answer with `body` (omitted for HEAD) and the extra headers."""
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        for name, value in (extra or {}).items():
+            self.send_header(name, value)
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+
 def read_body(handler: BaseHTTPRequestHandler, limit: int = MAX_BODY_BYTES) -> bytes | None:
     """The request body (Content-Length or chunked); None if it cannot be read or exceeds `limit`."""
     rfile = handler.rfile
@@ -144,3 +176,12 @@ def wait(stop: threading.Event) -> None:
     """Block until `stop` is set, waking twice a second so signal handlers run promptly."""
     while not stop.wait(0.5):
         pass
+
+
+def port(text: str) -> int:
+    """A TCP port number 0-65535 from the command line (0: any free port). As an argparse type its
+    ValueError reads `invalid port value: '70000'`."""
+    value = int(text)
+    if not 0 <= value <= 65535:
+        raise ValueError(f"port must be 0-65535, not {value}")
+    return value

@@ -1,5 +1,7 @@
 """The Sandbox: an in-process HTTP server speaking the registry-webhooks API, plus its handler.
 
+It also serves the sandbox-only endpoints of `extensions` (simulated events, the delivery log).
+
 Every request is recorded first (Authorization masked). Then, for the registry-webhooks endpoints,
 the configured latency and any injected fault apply; then the bearer token is checked (for all but
 the OAuth discovery and token endpoints); then the request is routed. Bad input never yields a 500:
@@ -14,22 +16,25 @@ import logging
 import secrets
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from sqlprovider.sandbox import oauth
+from sqlprovider.sandbox import extensions
 from sqlprovider.sandbox.api import PREFIX, WebhooksApi
 from sqlprovider.sandbox.delivery import Deliverer
 from sqlprovider.sandbox.errors import ApiError, endpoint_not_found, malformed
 from sqlprovider.sandbox.faults import FaultInjector, FaultSpec, answer
-from sqlprovider.sandbox.httpd import LocalServer, read_body
+from sqlprovider.sandbox.httpd import LocalHandler, LocalServer, read_body
 from sqlprovider.sandbox.store import Store, default_data_path
-from sqlprovider.sandbox.validation import is_loopback_host
+from sqlprovider.sandbox.validation import is_loopback_host, parse_emit
 
 log = logging.getLogger("sqlprovider.sandbox")
+
+Handler = Callable[[list[tuple[str, str]], dict[str, Any]], dict[str, Any]]
 
 _NO_CREDENTIAL = ApiError(401, 401, "Credential was not sent or was of an unsupported type for this API.")
 _BAD_TOKEN = ApiError(403, 403, "Invalid access token.")
@@ -61,6 +66,9 @@ class Sandbox:
     A non-loopback `host` is refused unless `token` is given explicitly. OAuth M2M is served when
     `client_id` and `client_secret` are both given; its tokens live `token_ttl` seconds.
 
+    `emit()` simulates a registry event; every delivery (from `test` and `emit`) is logged in the
+    data file and listed by `GET /api/2.0/sandbox/deliveries/list`.
+
     For tests: `requests` lists every RecordedRequest in arrival order and `deliveries` every
     webhook delivery (dicts); `latency` (seconds) delays each API request; `inject()` queues faults.
     """
@@ -85,10 +93,11 @@ class Sandbox:
         self._record_lock = threading.Lock()
         self._faults = FaultInjector()
         self._oauth = oauth.TokenIssuer(client_id, client_secret, token_ttl)
-        self._server: _Server | None = None
+        self._server: LocalServer | None = None
         self._store: Store | None = None
         self._deliverer: Deliverer | None = None
-        self._api: WebhooksApi | None = None
+        self._routes: dict[tuple[str, str], Handler] = {}
+        self._events: extensions.SandboxApi | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------------
 
@@ -98,13 +107,18 @@ class Sandbox:
             return self
         store = Store(self.data_path)
         try:
-            server = _Server((self.host, self.port), _Handler, self)
+            server = LocalServer((self.host, self.port), _Handler, self)
         except BaseException:
             store.close()
             raise
         self._store = store
-        self._deliverer = Deliverer(lambda: self.url, self._record_delivery)
-        self._api = WebhooksApi(store, self._deliverer)
+        self._deliverer = Deliverer(lambda: self.url, self._record_delivery,
+                                    lambda delivery, source: store.log_delivery(delivery.log_row(source)))
+        webhooks_api = WebhooksApi(store, self._deliverer)
+        self._events = extensions.SandboxApi(store, self._deliverer)
+        self._routes = {(method, prefix + endpoint): handler
+                        for prefix, api in ((PREFIX, webhooks_api), (extensions.PREFIX, self._events))
+                        for (method, endpoint), handler in api.routes.items()}
         self._server = server
         server.serve_in_thread(f"sqlprovider-sandbox-{self.url}")
         return self
@@ -119,7 +133,8 @@ class Sandbox:
             self._deliverer.close()
         if self._store is not None:
             self._store.close()
-        self._store = self._deliverer = self._api = None
+        self._store = self._deliverer = self._events = None
+        self._routes = {}
 
     def __enter__(self) -> Sandbox:
         return self.start()
@@ -169,6 +184,24 @@ class Sandbox:
         with self._record_lock:
             self.deliveries.append(delivery)
 
+    def emit(self, event: str, model_name: str, version: str = "1", from_stage: str | None = None,
+             to_stage: str | None = None, comment: str | None = None) -> list[dict[str, Any]]:
+        """Simulate a registry event: deliver it to every matching ACTIVE webhook, in this thread.
+
+        A transition fires the generic and the stage-specific event. Returns one dict per delivery
+        (webhook_id, event, url or job_id, status_code, duration_ms, error when no answer came), as
+        `POST /api/2.0/sandbox/emit` answers. Bad input raises ValueError naming what is wrong.
+        """
+        if self._events is None:
+            raise RuntimeError("the sandbox is not running: call start() first")
+        body = {"event": event, "model_name": model_name, "version": version, "from_stage": from_stage,
+                "to_stage": to_stage, "comment": comment}
+        try:
+            request = parse_emit(body)
+        except ApiError as exc:
+            raise ValueError(exc.message) from None
+        return [delivery.summary() for delivery in self._events.emit(request)]
+
     # -- request processing (called by the handler thread) -----------------------------------------
 
     def _authenticate(self, authorization: str | None) -> None:
@@ -208,8 +241,7 @@ class Sandbox:
                 return reply.status, reply.content_type, reply.body, reply.headers
         try:
             self._authenticate(headers.get("authorization"))
-            assert self._api is not None
-            handler = self._api.routes.get((method, endpoint)) if endpoint is not None else None
+            handler = self._routes.get((method, path))
             if handler is None:
                 raise endpoint_not_found(method, path)
             return _json(200, handler(query, _parse_body(raw_body)))
@@ -234,29 +266,10 @@ def _json(status: int, body: Any, headers: dict[str, str] | None = None) -> tupl
     return status, "application/json", json.dumps(body, separators=(",", ":")).encode("utf-8"), headers or {}
 
 
-class _Server(LocalServer):
-    """A LocalServer that knows its Sandbox."""
+class _Handler(LocalHandler):
+    """One HTTP/1.1 connection to the sandbox."""
 
-    def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler], app: Sandbox) -> None:
-        self.app = app
-        super().__init__(address, handler)
-
-
-class _Handler(BaseHTTPRequestHandler):
-    """One HTTP/1.1 connection; each do_* method runs in the connection's thread."""
-
-    protocol_version = "HTTP/1.1"
     server_version = "sqlprovider-sandbox"
-    sys_version = ""
-    timeout = 60  # seconds an idle kept-alive connection may stay open
-    server: _Server
-
-    def version_string(self) -> str:
-        return self.server_version
-
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
-        """Silence the default stderr access log; debug-log method and path only (never headers)."""
-        log.debug("%s %s", self.command, urlsplit(self.path).path)
 
     def do_GET(self) -> None:
         self._handle()
@@ -309,14 +322,8 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(*reply)
 
     def _send(self, status: int, content_type: str, body: bytes, extra: dict[str, str]) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", content_type if content_type != "application/json"
-                         else "application/json; charset=utf-8")
-        self.send_header("Content-Length", str(len(body)))
-        for name, value in extra.items():
-            self.send_header(name, value)
-        if self.server.app._store is not None:
-            self.send_header("x-databricks-org-id", self.server.app._store.workspace_id)
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(body)
+        if content_type == "application/json":
+            content_type = "application/json; charset=utf-8"
+        app = self.server.app
+        org = {"x-databricks-org-id": app._store.workspace_id} if app._store is not None else {}
+        self.send(status, content_type, body, {**extra, **org})

@@ -1,10 +1,13 @@
-"""SQLite persistence for the sandbox: the webhooks table and keyset page tokens.
+"""SQLite persistence for the sandbox: the webhooks table, the delivery log and keyset page tokens.
 
 Several Sandbox instances (in this process or another) may serve one file: the database runs in WAL
 mode with a busy timeout, every read-modify-write is one `BEGIN IMMEDIATE` transaction, and rows are
 ordered by an AUTOINCREMENT sequence that never reuses a value, so listings stay stable while other
 writers insert and delete. Write-only fields (`http_url_spec.secret`, `.authorization`,
 `job_spec.access_token`) are stored with the spec and dropped by `StoredWebhook.public()`.
+
+The `deliveries` table logs every delivery (from `test` and from simulated events): it holds the
+receiver's url without credentials or query, never a header or a payload.
 """
 
 from __future__ import annotations
@@ -43,8 +46,24 @@ CREATE TABLE IF NOT EXISTS webhooks (
     last_updated_timestamp INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS webhooks_model_name ON webhooks (model_name, seq);
+CREATE TABLE IF NOT EXISTS deliveries (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    webhook_id TEXT NOT NULL,
+    event TEXT NOT NULL,
+    source TEXT NOT NULL,
+    url TEXT,
+    job_id TEXT,
+    status_code INTEGER NOT NULL,
+    duration_ms INTEGER NOT NULL,
+    error TEXT,
+    delivered_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS deliveries_webhook_id ON deliveries (webhook_id, id);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
+
+_DELIVERY_COLUMNS = ("id", "webhook_id", "event", "source", "url", "job_id", "status_code", "duration_ms", "error",
+                     "delivered_at")
 
 _COLUMNS = ("seq, id, model_name, events, description, status, http_url_spec, job_spec, "
             "creation_timestamp, last_updated_timestamp")
@@ -217,12 +236,48 @@ class Store:
             sql += (" AND EXISTS (SELECT 1 FROM json_each(webhooks.events) WHERE json_each.value IN "
                     f"({', '.join('?' * len(events))}))")
             params.extend(events)
-        sql += " ORDER BY seq LIMIT ?"
-        params.append(limit + 1)
+        rows, more = self._page(sql, params, "seq", limit)
+        page = [_row(r) for r in rows]
+        return page, (page[-1].seq if more else None)
+
+    def active_listeners(self, event: str, model_name: str) -> list[StoredWebhook]:
+        """The ACTIVE webhooks, in creation order, that listen for `event` on `model_name`: the model's
+        own webhooks and the registry-wide ones (no model_name)."""
+        sql = (f"SELECT {_COLUMNS} FROM webhooks WHERE status = 'ACTIVE' "
+               "AND (model_name IS NULL OR model_name = ?) "
+               "AND EXISTS (SELECT 1 FROM json_each(webhooks.events) WHERE json_each.value = ?) ORDER BY seq")
         with self._lock:
-            rows = self._db.execute(sql, params).fetchall()
-        page = [_row(r) for r in rows[:limit]]
-        return page, (page[-1].seq if len(rows) > limit else None)
+            rows = self._db.execute(sql, (model_name, event)).fetchall()
+        return [_row(r) for r in rows]
+
+    def log_delivery(self, entry: dict[str, Any]) -> int:
+        """Append one delivery to the log (keys: the columns but `id`); return its id."""
+        names = _DELIVERY_COLUMNS[1:]
+        with self._transaction() as db:
+            cursor = db.execute(f"INSERT INTO deliveries ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})",
+                                tuple(entry.get(name) for name in names))
+            return int(cursor.lastrowid or 0)
+
+    def list_deliveries(self, *, webhook_id: str | None = None, after: int = 0,
+                        limit: int = 100) -> tuple[list[dict[str, Any]], int | None]:
+        """One page of the delivery log, oldest first, as dicts of every column (None for NULL).
+
+        Returns the page and, when more rows follow, the id to continue after.
+        """
+        sql = f"SELECT {', '.join(_DELIVERY_COLUMNS)} FROM deliveries WHERE id > ?"
+        params: list[Any] = [after]
+        if webhook_id is not None:
+            sql += " AND webhook_id = ?"
+            params.append(webhook_id)
+        rows, more = self._page(sql, params, "id", limit)
+        page = [dict(zip(_DELIVERY_COLUMNS, row)) for row in rows]
+        return page, (page[-1]["id"] if more else None)
+
+    def _page(self, sql: str, params: list[Any], key: str, limit: int) -> tuple[list[tuple], bool]:
+        """The first `limit` rows of `sql` ordered by `key`, and whether more follow."""
+        with self._lock:
+            rows = self._db.execute(f"{sql} ORDER BY {key} LIMIT ?", [*params, limit + 1]).fetchall()
+        return rows[:limit], len(rows) > limit
 
 
 def _dump(spec: dict[str, Any] | None) -> str | None:

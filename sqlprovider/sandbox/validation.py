@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from sqlprovider.sandbox.events import STAGES, canonical_stage, implied_stage, is_transition
 from sqlprovider.sandbox.errors import ApiError, invalid, malformed
 from sqlprovider.sandbox.store import decode_page_token
 from sqlprovider.webhooks import EVENTS, REGISTRY_WIDE_ONLY_EVENTS, STATUSES
@@ -34,6 +35,27 @@ class ListRequest:
     model_name: str | None
     max_results: int
     after: int
+
+
+@dataclass(frozen=True)
+class DeliveriesRequest:
+    """What one `deliveries/list` call asks for."""
+
+    webhook_id: str | None
+    max_results: int
+    after: int
+
+
+@dataclass(frozen=True)
+class EmitRequest:
+    """A validated simulated event: to_stage is filled in from a stage-specific event."""
+
+    event: str
+    model_name: str
+    version: str
+    from_stage: str | None
+    to_stage: str | None
+    comment: str | None
 
 
 @dataclass(frozen=True)
@@ -85,18 +107,42 @@ def parse_list(query: Sequence[tuple[str, str]], body: Mapping[str, Any]) -> Lis
         _check_event(event)
 
     model_name = _query_value(query, "model_name") if "model_name" in given else _string(body, "model_name")
-
-    raw_max: Any = _query_value(query, "max_results") if "max_results" in given else body.get("max_results")
-    max_results = DEFAULT_PAGE_SIZE if raw_max is None else min(_positive_int(raw_max, "max_results"), MAX_PAGE_SIZE)
-
-    token = _query_value(query, "page_token") if "page_token" in given else _string(body, "page_token")
-    after = 0
-    if token:
-        try:
-            after = decode_page_token(token)
-        except ValueError:
-            raise invalid("Invalid page_token: it was not returned by a previous list call.") from None
+    max_results, after = _paging(query, body)
     return ListRequest(tuple(dict.fromkeys(events)), model_name or None, max_results, after)
+
+
+def parse_deliveries_list(query: Sequence[tuple[str, str]], body: Mapping[str, Any]) -> DeliveriesRequest:
+    """`GET /api/2.0/sandbox/deliveries/list`: webhook_id, max_results, page_token (query or body)."""
+    given = {key for key, _ in query}
+    webhook_id = _query_value(query, "webhook_id") if "webhook_id" in given else _string(body, "webhook_id")
+    max_results, after = _paging(query, body)
+    return DeliveriesRequest(webhook_id or None, max_results, after)
+
+
+def parse_emit(body: Mapping[str, Any]) -> EmitRequest:
+    """`POST /api/2.0/sandbox/emit`: event and model_name (required), version (default "1"; not used by
+    REGISTERED_MODEL_CREATED), from_stage/to_stage (transition events only; stage names in any case;
+    to_stage is required unless the event names it), comment."""
+    event = _string(body, "event")
+    if not event:
+        raise _missing("event")
+    _check_event(event)
+    model_name = _string(body, "model_name")
+    if not model_name:
+        raise _missing("model_name")
+    version = _version(body.get("version"))
+    from_stage, to_stage = _stage(body, "from_stage"), _stage(body, "to_stage")
+    if not is_transition(event):
+        if from_stage is not None or to_stage is not None:
+            raise invalid(f"from_stage and to_stage apply only to transition events, not to {event}.")
+    else:
+        implied = implied_stage(event)
+        if implied is not None and to_stage not in (None, implied):
+            raise invalid(f"Event {event} moves to {implied}; to_stage {to_stage} contradicts it.")
+        to_stage = to_stage or implied
+        if to_stage is None:
+            raise invalid(f"Event {event} needs to_stage (one of {', '.join(STAGES)}).")
+    return EmitRequest(event, model_name, version, from_stage, to_stage, _string(body, "comment") or None)
 
 
 def parse_create(body: Mapping[str, Any]) -> NewWebhook:
@@ -211,6 +257,42 @@ def _required_id(body: Mapping[str, Any]) -> str:
     if not webhook_id:
         raise _missing("id")
     return webhook_id
+
+
+def _paging(query: Sequence[tuple[str, str]], body: Mapping[str, Any]) -> tuple[int, int]:
+    """(max_results, position to continue after) from the query string, or else from a JSON body."""
+    given = {key for key, _ in query}
+    raw_max: Any = _query_value(query, "max_results") if "max_results" in given else body.get("max_results")
+    max_results = DEFAULT_PAGE_SIZE if raw_max is None else min(_positive_int(raw_max, "max_results"), MAX_PAGE_SIZE)
+    token = _query_value(query, "page_token") if "page_token" in given else _string(body, "page_token")
+    if not token:
+        return max_results, 0
+    try:
+        return max_results, decode_page_token(token)
+    except ValueError:
+        raise invalid("Invalid page_token: it was not returned by a previous list call.") from None
+
+
+def _version(value: Any) -> str:
+    """A model version: a positive integer, given as a number or a string; "1" when absent."""
+    if value is None or value == "":
+        return "1"
+    text = str(value).strip() if isinstance(value, (int, str)) and not isinstance(value, bool) else ""
+    if not text.isdigit() or int(text) <= 0:
+        raise invalid("Invalid value for 'version': it must be a positive integer such as \"1\".")
+    return str(int(text))
+
+
+def _stage(body: Mapping[str, Any], name: str) -> str | None:
+    """A stage name in any case, as the registry spells it."""
+    text = _string(body, name)
+    if not text:
+        return None
+    stage = canonical_stage(text)
+    if stage is None:
+        shown = text if len(text) <= 100 else text[:100] + "..."
+        raise invalid(f"Invalid value for '{name}': '{shown}'. Valid stages are: {', '.join(STAGES)}.")
+    return stage
 
 
 def _positive_int(value: Any, name: str) -> int:
