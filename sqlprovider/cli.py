@@ -8,12 +8,7 @@ import sys
 
 def _add_sandbox(subparsers: argparse._SubParsersAction) -> None:
     """`sqlprovider sandbox ...`: the local workspace server (see sqlprovider.sandbox)."""
-
-    def port(text: str) -> int:
-        value = int(text)
-        if not 0 <= value <= 65535:
-            raise argparse.ArgumentTypeError(f"port must be 0-65535, not {value}")
-        return value
+    from sqlprovider.sandbox import httpd
 
     def fault(text: str):
         """KIND[:COUNT[:ENDPOINT]] -> FaultSpec."""
@@ -42,7 +37,7 @@ def _add_sandbox(subparsers: argparse._SubParsersAction) -> None:
                                         "Prints the base URL and the bearer token on start.")
     s.add_argument("--host", default="127.0.0.1",
                    help="address to listen on (default: 127.0.0.1; others need --token)")
-    s.add_argument("--port", type=port, default=8765, help="port (default: 8765; 0 picks a free one)")
+    s.add_argument("--port", type=httpd.port, default=8765, help="port (default: 8765; 0 picks a free one)")
     s.add_argument("--data", metavar="PATH", help="SQLite file (default: sandbox.db in the user's data directory)")
     s.add_argument("--token", help="the bearer token to accept (default: a random one, printed on start)")
     s.add_argument("--client-id", metavar="ID", help="OAuth M2M client id (with --client-secret)")
@@ -54,6 +49,52 @@ def _add_sandbox(subparsers: argparse._SubParsersAction) -> None:
                    help="fail the next COUNT (default 1) API requests, to ENDPOINT only if given "
                         "(KIND: 429, 503, 500, html502; ENDPOINT: list, create, update, delete, test); repeatable")
     s.set_defaults(handler=run)
+
+    def emit(args: argparse.Namespace) -> int:
+        from sqlprovider.sandbox.emit import run as run_emit
+
+        return run_emit(event=args.event, model_name=args.model, version=args.version, from_stage=args.from_stage,
+                        to_stage=args.to_stage, comment=args.comment, url=args.url, token=args.token,
+                        data_path=args.data)
+
+    e = commands.add_parser("emit", help="simulate a registry event: deliver it to the matching webhooks",
+                            description="Deliver EVENT to every ACTIVE webhook listening for it on the model "
+                                        "(registry-wide webhooks included). A stage transition fires the generic "
+                                        "and the stage-specific event. Prints one line per delivery.")
+    e.add_argument("event", metavar="EVENT", help="an event name, e.g. MODEL_VERSION_TRANSITIONED_TO_PRODUCTION")
+    e.add_argument("--model", required=True, metavar="NAME", help="the registered model")
+    e.add_argument("--version", default="1", metavar="V", help="the model version (default: 1)")
+    e.add_argument("--from-stage", metavar="S", help="transitions: the stage left (None, Staging, Production, Archived)")
+    e.add_argument("--to-stage", metavar="T", help="transitions: the stage entered (implied by _TO_<STAGE> events)")
+    e.add_argument("--comment", metavar="TEXT", help="the comment of the event")
+    e.add_argument("--url", help="a running sandbox's base URL (with --token)")
+    e.add_argument("--token", help="the running sandbox's bearer token (with --url)")
+    e.add_argument("--data", metavar="PATH", help="without --url: the SQLite file (default: the sandbox's default)")
+    e.set_defaults(handler=emit)
+
+
+def _add_receive(subparsers: argparse._SubParsersAction) -> None:
+    """`sqlprovider receive`: a local webhook receiver that prints and verifies deliveries."""
+    import os
+
+    from sqlprovider.sandbox import httpd
+
+    def run(args: argparse.Namespace) -> int:
+        from sqlprovider.receiver import run as receive
+
+        return receive(host=args.host, port=args.port, secret=args.secret, path=args.path)
+
+    p = subparsers.add_parser("receive", help="receive webhook deliveries locally and print them",
+                              description="Accept webhook deliveries (POSTs) on PATH and print one line each: time, "
+                                          "event, model, version, webhook id and whether the signature verified. "
+                                          "Answers 401 when --secret is set and the signature is wrong.")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    p.add_argument("--port", type=httpd.port, default=8080, help="port (default: 8080; 0 picks a free one)")
+    p.add_argument("--secret", default=os.environ.get("SQLPROVIDER_WEBHOOK_SECRET") or None,
+                   help="the webhook's secret, to verify X-Databricks-Signature "
+                        "(default: $SQLPROVIDER_WEBHOOK_SECRET; without one, signatures are not checked)")
+    p.add_argument("--path", default="/", help="the URL path deliveries are POSTed to (default: /)")
+    p.set_defaults(handler=run)
 
 
 def _add_exec(subparsers: argparse._SubParsersAction) -> None:
@@ -92,6 +133,7 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", required=True)
     _add_exec(subparsers)
     _add_sandbox(subparsers)
+    _add_receive(subparsers)
     return parser
 
 
