@@ -296,3 +296,24 @@ def _expected(column: Column) -> str:
 def split_values(names: Sequence[str], values: Sequence[SqlValue]) -> dict[str, SqlValue]:
     """Pair SQLite's column values (visible then hidden) with their names."""
     return dict(zip(names, values))
+
+
+# --- the Databricks conventions resources share ---------------------------------------------------------
+def deployment_param(description: str = "Workspace: 'sandbox', a profile name, or the first label of "
+                                        "<name>.cloud.databricks.com") -> Param:
+    """The required hidden parameter that selects the workspace."""
+    return Param("deployment_name", required=True, description=description)
+
+
+PAGING_PARAMS = (
+    Param("max_results", "INTEGER", description="Page size asked of the API (all pages are still read)"),
+    Param("page_token", description="Start listing at this page token"),
+)
+
+
+def paged_list(path: str, items_key: str, *pushdowns: Pushdown) -> ListEndpoint:
+    """A GET list endpoint paged the Databricks way (max_results, page_token -> next_page_token)."""
+    return ListEndpoint("GET", path, items_key=items_key, next_token_key="next_page_token",
+                        page_token_param="page_token", page_size_param="max_results", max_page_size=1000,
+                        pushdowns=(*pushdowns, Pushdown("max_results", "max_results", "pass"),
+                                   Pushdown("page_token", "page_token", "pass")))

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from sqlprovider.resources.base import (
-    Column, Endpoint, ExecMethod, ListEndpoint, MethodParam, Param, Pushdown, Resource,
+    PAGING_PARAMS, Column, Endpoint, ExecMethod, MethodParam, Pushdown, Resource, deployment_param, paged_list,
 )
 from sqlprovider.webhooks import EVENTS, REGISTRY_WIDE_ONLY_EVENTS, STATUSES, WRITE_ONLY_FIELDS
 
@@ -47,25 +47,12 @@ WEBHOOKS = Resource(
         Column("status", on_create=True, on_update=True, choices=STATUSES,
                description="ACTIVE (default), DISABLED or TEST_MODE"),
     ),
-    params=(
-        Param("deployment_name", required=True,
-              description="Workspace: 'sandbox', a profile name, or the first label of <name>.cloud.databricks.com"),
-        Param("max_results", "INTEGER", description="Page size asked of the API (all pages are still read)"),
-        Param("page_token", description="Start listing at this page token"),
-    ),
+    params=(deployment_param(), *PAGING_PARAMS),
     key="id",
     deployment_param="deployment_name",
     immutable=("model_name",),
-    list=ListEndpoint(
-        "GET", "list", items_key="webhooks", next_token_key="next_page_token",
-        page_token_param="page_token", page_size_param="max_results", max_page_size=1000,
-        pushdowns=(
-            Pushdown("events", "events", "any_of"),
-            Pushdown("model_name", "model_name", "each"),
-            Pushdown("max_results", "max_results", "pass"),
-            Pushdown("page_token", "page_token", "pass"),
-        ),
-    ),
+    list=paged_list("list", "webhooks", Pushdown("events", "events", "any_of"),
+                    Pushdown("model_name", "model_name", "each")),
     create=Endpoint("POST", "create", response_key="webhook"),
     update=Endpoint("PATCH", "update", response_key="webhook"),
     delete=Endpoint("DELETE", "delete", key_location="query"),

@@ -7,7 +7,9 @@ resource definition the engine serves, with no new machinery.
 
 from __future__ import annotations
 
-from sqlprovider.resources.base import Column, Endpoint, ExecMethod, ListEndpoint, MethodParam, Param, Pushdown, Resource
+from sqlprovider.resources.base import (
+    PAGING_PARAMS, Column, Endpoint, ExecMethod, MethodParam, Pushdown, Resource, deployment_param, paged_list,
+)
 from sqlprovider.webhooks import EVENTS
 
 DELIVERY_COLUMNS = ("webhook_id", "event", "url", "job_id", "status_code", "duration_ms", "error")
@@ -29,22 +31,10 @@ DELIVERIES = Resource(
         Column("error", description="Why the delivery failed, if it did"),
         Column("delivered_at", "INTEGER", description="Unix milliseconds"),
     ),
-    params=(
-        Param("deployment_name", required=True, description="The sandbox: 'sandbox' or a profile pointing at one"),
-        Param("max_results", "INTEGER", description="Page size asked of the API (all pages are still read)"),
-        Param("page_token", description="Start listing at this page token"),
-    ),
+    params=(deployment_param("The sandbox: 'sandbox' or a profile pointing at one"), *PAGING_PARAMS),
     key="id",
     deployment_param="deployment_name",
-    list=ListEndpoint(
-        "GET", "deliveries/list", items_key="deliveries", next_token_key="next_page_token",
-        page_token_param="page_token", page_size_param="max_results", max_page_size=1000,
-        pushdowns=(
-            Pushdown("webhook_id", "webhook_id", "each"),
-            Pushdown("max_results", "max_results", "pass"),
-            Pushdown("page_token", "page_token", "pass"),
-        ),
-    ),
+    list=paged_list("deliveries/list", "deliveries", Pushdown("webhook_id", "webhook_id", "each")),
     create=None,
     update=None,
     delete=None,
