@@ -11,29 +11,6 @@ import pytest
 import sqlprovider
 
 
-@pytest.fixture
-def receiver():
-    """A webhook receiver on loopback that answers 200 and keeps what it got."""
-    got: list[dict] = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self):
-            got.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
-            body = b"received"
-            self.send_response(200)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}/hook", got
-    server.shutdown()
-
-
 def test_exec_delete_in_the_seed_form(ws1, conn):
     hook = ws1.create()
     ws1.reset()
