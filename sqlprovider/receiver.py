@@ -27,10 +27,18 @@ from datetime import datetime
 from typing import Any, TextIO
 from urllib.parse import urlsplit
 
-from sqlprovider.sandbox.httpd import LocalHandler, LocalServer, read_body
+from sqlprovider.sandbox.httpd import LocalHandler, LocalServer, interruptible, read_body, wait
 from sqlprovider.webhooks import SIGNATURE_HEADER, verify_signature
 
 _PAYLOAD_LIMIT = 1024 * 1024
+#: (verified, signed) -> the end of the printed line.
+_VERDICTS: dict[tuple[bool | None, bool], str] = {
+    (True, True): "verified",
+    (False, True): "NOT VERIFIED (bad signature)",
+    (False, False): "NOT VERIFIED (no signature)",
+    (None, True): "signed (signature not checked: no secret)",
+    (None, False): "unsigned (signature not checked)",
+}
 
 
 class Receiver:
@@ -106,13 +114,7 @@ class Receiver:
 
 def describe(delivery: dict[str, Any]) -> str:
     """The one line printed for a delivery: time, event, model, version, webhook id, verdict."""
-    if delivery["verified"] is True:
-        verdict = "verified"
-    elif delivery["verified"] is False:
-        verdict = "NOT VERIFIED (bad signature)" if delivery["signed"] else "NOT VERIFIED (no signature)"
-    else:
-        verdict = "signed (signature not checked: no secret)" if delivery["signed"] else \
-            "unsigned (signature not checked)"
+    verdict = _VERDICTS[delivery["verified"], delivery["signed"]]
     if delivery["payload"] is None:
         return f"{delivery['received_at']} (body is not a JSON object: {len(delivery['body'])} bytes) {verdict}"
     return (f"{delivery['received_at']} {_shown(delivery['event'])} model={_shown(delivery['model_name'])} "
@@ -171,10 +173,9 @@ def run(*, host: str, port: int, secret: str | None, path: str, out: TextIO | No
     """`sqlprovider receive`: print the URL, then one line per delivery until Ctrl-C or SIGTERM.
     Returns 0 after a clean stop, 2 when the port cannot be bound (one line on `err`). `out` and `err`
     default to the sys.stdout and sys.stderr of the moment."""
-    out, err = out or sys.stdout, err or sys.stderr
-    from sqlprovider.sandbox.httpd import interruptible, wait
     from sqlprovider.sandbox.validation import is_loopback_host
 
+    out, err = out or sys.stdout, err or sys.stderr
     receiver = Receiver(host, port, secret, path, out)
     try:
         receiver.start()
