@@ -192,7 +192,7 @@ class Connection:
             (query if param.location == "query" else body)[param.name] = value
         workspace = self.workspace(str(deployment))
         answer = workspace.request(method.endpoint.http_method, resource.path(method.endpoint),
-                                   query=query or None, body=body if method.endpoint.http_method != "DELETE" or body else None)
+                                   query=query or None, body=body or None)
         if not method.result_columns:
             return Result((), iter(()), 1)
         if method.result_items_key:
