@@ -1,7 +1,9 @@
 """sqlprovider: manage Databricks Model Registry webhooks with SQL.
 
-`sqlprovider.connect()` is the public face. Heavy modules (apsw, sqlglot, requests) load on
-first use, so `import sqlprovider.sandbox` or the CLI's start-up stay cheap.
+`sqlprovider.connect()` is the public face, and this module is a PEP 249 (DB-API 2.0) module:
+`apilevel`, `threadsafety`, `paramstyle`, the exception classes, the type objects and constructors.
+Heavy modules (apsw, sqlglot, requests) load on first use, so `import sqlprovider.sandbox` or the
+CLI's start-up stay cheap.
 """
 
 from __future__ import annotations
@@ -14,27 +16,38 @@ from sqlprovider.errors import (
 )
 
 if TYPE_CHECKING:
-    from sqlprovider.connection import Connection, Cursor
+    from sqlprovider.dbapi import Connection, Cursor
 
 __version__ = "0.1.0"
+apilevel = "2.0"
+threadsafety = 1  # threads may share the module, not connections
+paramstyle = "qmark"  # named `:name` parameters with a mapping work too
+
+#: Loaded from sqlprovider.dbapi on first use (it imports the engine).
+_FROM_DBAPI = (
+    "Connection", "Cursor", "STRING", "NUMBER", "BINARY", "DATETIME", "ROWID", "Date", "Time", "Timestamp",
+    "Binary", "DateFromTicks", "TimeFromTicks", "TimestampFromTicks", "sqlite_version", "sqlite_version_info",
+)
+
 __all__ = [
-    "connect", "Connection", "Cursor", "Error", "Warning", "InterfaceError", "DatabaseError", "DataError",
-    "OperationalError", "IntegrityError", "InternalError", "ProgrammingError", "NotSupportedError", "ApiError",
-    "ValidationError", "PartialWriteError", "ConfigurationError",
+    "connect", "apilevel", "threadsafety", "paramstyle", "Error", "Warning", "InterfaceError", "DatabaseError",
+    "DataError", "OperationalError", "IntegrityError", "InternalError", "ProgrammingError", "NotSupportedError",
+    "ApiError", "ValidationError", "PartialWriteError", "ConfigurationError", *_FROM_DBAPI,
 ]
 
 
 def connect(**options: Any) -> Connection:
     """Open a connection: `sqlprovider.connect().execute("SELECT * FROM model_registry_webhooks WHERE
-    deployment_name = 'sandbox'")`. Options: max_workers (concurrent requests), retry (a RetryPolicy)."""
-    from sqlprovider.connection import Connection
+    deployment_name = 'sandbox'")`. Options: max_workers (concurrent requests), retry (a RetryPolicy),
+    dry_run (send no mutating request)."""
+    from sqlprovider.dbapi import Connection
 
     return Connection(**options)
 
 
 def __getattr__(name: str) -> Any:
-    if name in ("Connection", "Cursor"):
-        from sqlprovider import connection
+    if name in _FROM_DBAPI:
+        from sqlprovider import dbapi
 
-        return getattr(connection, name)
+        return getattr(dbapi, name)
     raise AttributeError(f"module 'sqlprovider' has no attribute {name!r}")
