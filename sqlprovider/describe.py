@@ -1,0 +1,170 @@
+"""DESCRIBE and SHOW: what a resource offers, read from its definition (sqlprovider.resources).
+
+- `DESCRIBE [EXTENDED] <resource>`: its columns, then its hidden parameters (required or optional),
+  with notes (JSON columns, write-only fields, filters sent to the API); EXTENDED adds descriptions.
+- `SHOW METHODS IN <resource>`: the API methods and how SQL reaches them (SELECT ... EXEC).
+- `SHOW RESOURCES [IN <service>]`: every resource, short and StackQL name.
+
+Nothing here knows about a particular resource; everything comes from its data.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlglot.errors import TokenError
+from sqlglot.tokens import Token, TokenType
+
+from sqlprovider.errors import ProgrammingError, StatementError
+from sqlprovider.resources import RESOURCES, lookup
+from sqlprovider.resources.base import Column, Param, Resource
+from sqlprovider.statements import FRONT
+
+Rows = list[tuple[Any, ...]]
+FORMS = "DESCRIBE [EXTENDED] <resource>, SHOW METHODS IN <resource> or SHOW RESOURCES [IN <service>]"
+
+
+def run(text: str) -> tuple[tuple[str, ...], Rows]:
+    """Answer one DESCRIBE or SHOW statement: (column names, rows)."""
+    tokens = _tokens(text)
+    words = [t.text.upper() if t.token_type != TokenType.IDENTIFIER else "" for t in tokens] + ["", "", ""]
+    if words[0] in ("DESCRIBE", "DESC"):
+        extended = words[1] == "EXTENDED" and len(tokens) > 2
+        return describe(resource_named(_one_name(tokens[2 if extended else 1:])), extended=extended)
+    if words[0] == "SHOW" and words[1] == "METHODS":
+        if words[2] != "IN":
+            raise StatementError(f"SHOW METHODS needs IN <resource>; the forms are {FORMS}")
+        return methods(resource_named(_one_name(tokens[3:])))
+    if words[0] == "SHOW" and words[1] == "RESOURCES" and words[2] in ("IN", ""):
+        return resources(_one_name(tokens[3:]) if words[2] else None)
+    raise StatementError(f"cannot read {text.strip()!r}; the forms are {FORMS}")
+
+
+# --- the answers ----------------------------------------------------------------------------------
+def describe(resource: Resource, extended: bool = False) -> tuple[tuple[str, ...], Rows]:
+    """One row per column, then one per hidden parameter."""
+    columns = ("name", "type", "kind", "required", "notes") + (("description",) if extended else ())
+    rows: Rows = []
+    for column in resource.columns:
+        row = (column.name, column.sql_type, "column", "", "; ".join(column_notes(resource, column)))
+        rows.append(row + ((_described(column.description, column.choices if column.is_json else ()),)
+                           if extended else ()))
+    for param in resource.params:
+        row = (param.name, param.sql_type, "parameter", "required" if param.required else "optional",
+               "; ".join(param_notes(resource, param)))
+        rows.append(row + ((param.description,) if extended else ()))
+    return columns, rows
+
+
+def methods(resource: Resource) -> tuple[tuple[str, ...], Rows]:
+    """The API methods: list/create/update/delete through SQL verbs (those it has), then the EXEC methods."""
+    deployment, key = resource.deployment_param, resource.key
+    filters = [p.column for p in resource.list.pushdowns if resource.column(p.column)]
+    required_params = _unique([deployment] + [p.name for p in resource.params if p.required])
+    optional_params = [p.name for p in resource.params if p.name not in required_params]
+    keyed = f"WHERE {deployment} = ... AND {key} = ... needs no listing"
+    create_required = _create_required(resource)
+    verbs = [
+        (resource.list, "SELECT", required_params, filters + optional_params,
+         "List; every page is read" + ("; filters on " + _names(filters) + " are sent to the API" if filters else "")),
+        (resource.create, "INSERT", create_required,
+         [c.name for c in resource.columns if c.on_create and c.name not in create_required
+          and c.name not in resource.exactly_one_on_create], "Create: one request per row"),
+        (resource.update, "UPDATE", [deployment, key], [c.name for c in resource.columns if c.on_update],
+         f"Update: one request per row with the SET columns; {keyed}"),
+        (resource.delete, "DELETE", [deployment, key], [], f"Delete: one request per row; {keyed}"),
+    ]
+    rows: Rows = [(endpoint.path.rsplit("/", 1)[-1], verb, _names(required), _names(optional), text)
+                  for endpoint, verb, required, optional, text in verbs if endpoint is not None]
+    for method in resource.exec_methods:
+        required = _unique([deployment] + [p.name for p in method.params if p.required])
+        optional = [p.name for p in method.params if p.name not in required]
+        rows.append((method.name, "EXEC", _names(required, "@"), _names(optional, "@"), method.description))
+    return ("method", "sql_verb", "required_params", "optional_params", "description"), rows
+
+
+def _create_required(resource: Resource) -> list[str]:
+    one_of = "|".join(resource.exactly_one_on_create)
+    required = [resource.deployment_param] + [c.name for c in resource.columns if c.required_on_create]
+    return required + ([one_of] if one_of else [])
+
+
+def resources(service: str | None = None) -> tuple[tuple[str, ...], Rows]:
+    """Every resource (only those under `service`, e.g. databricks_workspace.ml, when given)."""
+    prefix = service.lower() + "." if service else ""
+    rows = [(r.name, r.qualified_name, r.description) for r in RESOURCES if r.qualified_name.startswith(prefix)]
+    return ("name", "stackql_name", "description"), rows
+
+
+def column_notes(resource: Resource, column: Column) -> list[str]:
+    """Short facts about a column, derived from the definition."""
+    notes = []
+    if column.name == resource.key:
+        notes.append("key")
+    if column.is_json:
+        notes.append(f"JSON {column.kind}")
+    if column.choices:
+        notes.append(f"{len(column.choices)} allowed values" if column.is_json else "one of " + ", ".join(column.choices))
+    if column.required_fields:
+        notes.append("must have " + ", ".join(column.required_fields))
+    if column.write_only_fields:
+        notes.append("write-only " + ", ".join(f"{column.name}.{f}" for f in sorted(column.write_only_fields)))
+    if column.required_on_create:
+        notes.append("required on INSERT")
+    if column.name in resource.exactly_one_on_create:
+        notes.append("INSERT takes exactly one of " + ", ".join(resource.exactly_one_on_create))
+    if column.name in resource.immutable:
+        notes.append("cannot be changed")
+    elif not (column.on_create or column.on_update) and (resource.create or resource.update):
+        notes.append("set by the workspace")
+    if any(p.column == column.name and p.mode != "pass" for p in resource.list.pushdowns):
+        notes.append("filter sent to the API")
+    return notes
+
+
+def param_notes(resource: Resource, param: Param) -> list[str]:
+    """Short facts about a hidden parameter."""
+    notes = ["which workspace"] if param.name == resource.deployment_param else []
+    if any(p.column == param.name for p in resource.list.pushdowns):
+        notes.append("sent to the API")
+    return notes
+
+
+def resource_named(name: str) -> Resource:
+    """The resource for a short or StackQL name; a one-line ProgrammingError naming the known ones."""
+    resource = lookup(name)
+    if resource is None:
+        known = ", ".join(f"{r.qualified_name} ({r.name})" for r in RESOURCES)
+        raise ProgrammingError(f"unknown resource {name!r}; known resources: {known}")
+    return resource
+
+
+# --- reading the statement ------------------------------------------------------------------------
+def _tokens(text: str) -> list[Token]:
+    """The statement's tokens (comments and a trailing ';' dropped); quoted names come unquoted."""
+    try:
+        tokens = FRONT.tokenize(text)
+    except TokenError:
+        raise StatementError(f"cannot read {text.strip()!r}: unterminated string or quoted name") from None
+    return [t for t in tokens if t.token_type != TokenType.SEMICOLON]
+
+
+def _one_name(tokens: list[Token]) -> str:
+    """`a.b.c`, `"a.b.c"`, `a."b"`... -> 'a.b.c'; anything else is an error."""
+    parts, dots = tokens[0::2], tokens[1::2]
+    if (not parts or len(dots) != len(parts) - 1 or any(d.token_type != TokenType.DOT for d in dots)
+            or any(p.token_type in (TokenType.DOT, TokenType.STRING) for p in parts)):
+        raise StatementError(f"expected one resource name, e.g. {RESOURCES[0].qualified_name}; the forms are {FORMS}")
+    return ".".join(p.text for p in parts)
+
+
+def _names(names: Any, prefix: str = "") -> str:
+    return ", ".join(prefix + n for n in names)
+
+
+def _unique(names: list[str]) -> list[str]:
+    return list(dict.fromkeys(names))
+
+
+def _described(description: str, choices: tuple[str, ...]) -> str:
+    return f"{description}. Allowed: {', '.join(choices)}" if choices else description
