@@ -31,7 +31,7 @@ def write(out: TextIO, fmt: str, columns: Sequence[str], rows: Iterable[Sequence
     elif fmt == "csv":
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(columns)
-        writer.writerows([["" if v is None else v for v in r] for r in rows])
+        writer.writerows([[_text(v) if v is None or isinstance(v, bytes) else v for v in r] for r in rows])
     elif fmt == "markdown":
         out.write(_markdown(columns, rows))
     else:
@@ -64,7 +64,7 @@ def _text(value: Any) -> str:
 def _grid(columns: Sequence[str], rows: Sequence[Sequence[Any]], box: bool) -> str:
     cells = [[_text(v) for v in r] for r in rows]
     widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(columns)]
-    numeric = [all(isinstance(r[i], (int, float)) or r[i] is None for r in rows) and rows for i in range(len(columns))]
+    numeric = _numeric(len(columns), rows)
 
     def line(values: Sequence[str], sep: str) -> str:
         parts = [v.rjust(w) if num else v.ljust(w) for v, w, num in zip(values, widths, numeric)]
@@ -81,14 +81,28 @@ def _grid(columns: Sequence[str], rows: Sequence[Sequence[Any]], box: bool) -> s
     return rule + header + rule + "".join(line(r, "|") for r in cells) + rule
 
 
+def _numeric(count: int, rows: Sequence[Sequence[Any]]) -> list[bool]:
+    """Which columns hold only numbers (and NULLs): they are right-aligned."""
+    return [bool(rows) and all(isinstance(r[i], (int, float)) or r[i] is None for r in rows) for i in range(count)]
+
+
 def _markdown(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     def esc(value: Any) -> str:
         return _text(value).replace("|", "\\|")
 
     lines = ["| " + " | ".join(esc(c) for c in columns) + " |",
-             "|" + "|".join("---" for _ in columns) + "|"]
+             "|" + "|".join("---:" if num else "---" for num in _numeric(len(columns), rows)) + "|"]
     lines += ["| " + " | ".join(esc(v) for v in r) + " |" for r in rows]
     return "\n".join(lines) + "\n"
+
+
+def title(fmt: str, comment: Sequence[str]) -> str:
+    """A statement's `--` comment lines as a title: verbatim, or as a paragraph in markdown."""
+    if not comment:
+        return ""
+    if fmt == "markdown":
+        return " ".join(line.lstrip("-").strip() for line in comment) + "\n\n"
+    return "\n".join(comment) + "\n"
 
 
 def render(fmt: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
