@@ -8,6 +8,7 @@ commit) -> RETURNING rows projected from what the API answered. dbapi.py puts PE
 
 from __future__ import annotations
 
+import itertools
 import json
 import threading
 from collections.abc import Iterator, Mapping, Sequence
@@ -167,7 +168,9 @@ class Connection:
         if method is None:
             names = ", ".join(m.name for m in resource.exec_methods)
             raise ProgrammingError(f"EXEC: {resource.name} has no method {stmt.method!r}; its methods are {names}")
-        given = {**stmt.params, **(stmt.json_params or {})}
+        params = {name: self._scalar(name, value) if isinstance(value, statements.Query) else value
+                  for name, value in stmt.params.items()}
+        given = {**params, **(stmt.json_params or {})}
         valid = [resource.deployment_param] + [p.name for p in method.params]
         unknown = [name for name in given if name not in valid]
         if unknown:
@@ -203,6 +206,21 @@ class Connection:
         rows = [tuple(item.get(c) for c in method.result_columns) for item in items if isinstance(item, dict)]
         return Result(method.result_columns, iter(rows), len(rows))
 
+
+    def _scalar(self, name: str, query: statements.Query) -> Any:
+        """The one value of an EXEC parameter written `@name=(SELECT ...)`, computed by SQLite."""
+        shown = f"@{name}=({' '.join(query.text.split())})"  # on one line
+        result = self.run(query.text)
+        try:
+            rows = list(itertools.islice(result.rows, 2))
+        except apsw.Error as exc:
+            raise _translate(exc, f"{shown}: ") from None
+        if rows and len(rows[0]) != 1:
+            raise StatementError(f"{shown} selects {len(rows[0])} columns; select one")
+        if len(rows) != 1:
+            found = "no row" if not rows else "more than one row"
+            raise StatementError(f"{shown} found {found}; it must find exactly one (narrow its WHERE or add LIMIT 1)")
+        return rows[0][0]
 
 def _lazy_result(cursor: apsw.Cursor) -> Result:
     try:

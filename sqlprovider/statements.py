@@ -85,13 +85,34 @@ class ExecDialect(TSQL):
             return self.expression(exp.Execute(this=target, expressions=params))
 
         def _parse_exec_value(self) -> exp.Expr | None:
-            """A literal, NULL, a negative number, or a bare word (reported later as unquoted)."""
+            """A literal, NULL, a negative number, a `(SELECT ...)`, or a bare word (reported later as unquoted)."""
+            if self._curr and self._curr.token_type == TokenType.L_PAREN:
+                return self._parse_exec_query()
             if self._match(TokenType.DASH):
                 number = self._parse_primary()
                 return exp.Neg(this=number) if number is not None else None
             if self._curr and self._curr.token_type == TokenType.PARAMETER:
                 return None
             return self._parse_primary() or self._parse_column()
+
+        def _parse_exec_query(self) -> exp.Expr:
+            """`( ... )` kept as the user's text, for SQLite to evaluate (see ExecQuery)."""
+            depth, end = 0, self._index
+            for end in range(self._index, len(self._tokens)):
+                depth += {TokenType.L_PAREN: 1, TokenType.R_PAREN: -1}.get(self._tokens[end].token_type, 0)
+                if depth == 0:
+                    break
+            else:
+                self.raise_error("missing ')' after the query of a parameter")
+            inner = self._tokens[self._index + 1:end]  # comments are not tokens: a trailing one is left out
+            self._advance(end - self._index + 1)
+            return ExecQuery(this=self.sql[inner[0].start:inner[-1].end + 1] if inner else "")
+
+
+class ExecQuery(exp.Expression):
+    """`@name=(SELECT ...)`: a parameter value computed by a query (its text is `this`)."""
+
+    arg_types = {"this": True}
 
 
 FRONT = FrontDialect()
@@ -104,6 +125,13 @@ class Statement:
 
     text: str
     line: int
+
+
+@dataclass(frozen=True)
+class Query:
+    """An EXEC parameter given as `(SELECT ...)`: the connection runs it and uses its single value."""
+
+    text: str
 
 
 @dataclass(frozen=True)
@@ -365,7 +393,9 @@ def parse_exec(sql: str) -> ExecStatement:
 
 
 def _exec_literal(shown: str, node: exp.Expr) -> object:
-    """A parameter's value as Python: str, int, float, bool or None."""
+    """A parameter's value as Python: str, int, float, bool, None, or a Query to run."""
+    if isinstance(node, ExecQuery) and statement_kind(node.this) == "select":
+        return Query(node.this)
     if isinstance(node, exp.Null):
         return None
     if isinstance(node, exp.Boolean):
@@ -378,8 +408,8 @@ def _exec_literal(shown: str, node: exp.Expr) -> object:
             return sign * int(number.this)
         except ValueError:
             return sign * float(number.this)
-    raise StatementError(f"parameter {shown}: {node.sql('tsql')} is not a quoted string, a number or NULL; "
-                         f"write {shown}='{node.sql('tsql')}'")
+    text = f"({node.this})" if isinstance(node, ExecQuery) else node.sql("tsql")
+    raise StatementError(f"parameter {shown}: {text} is not a quoted string, a number or NULL; write {shown}='{text}'")
 
 
 def _json_object(value: object) -> dict[str, object]:

@@ -98,3 +98,36 @@ def test_exec_test_accepts_the_answer_wrapped_in_webhook(tmp_path, monkeypatch, 
     finally:
         server.shutdown()
     assert rows == [(204, "")]
+
+
+# --- a parameter given as (SELECT ...): SQLite finds the value first -------------------------------------------
+def test_exec_parameter_from_a_query_lists_then_calls_with_the_found_id(ws1, conn):
+    keep, gone = ws1.create(model_name="keep"), ws1.create(model_name="gone")
+    ws1.reset()
+    cursor = conn.execute("""EXEC model_registry_webhooks.delete @deployment_name='ws1',
+        @id=(SELECT id FROM databricks_workspace.ml.model_registry_webhooks
+             WHERE deployment_name = 'ws1' AND model_name = 'gone') -- a comment""")
+    assert cursor.rowcount == 1
+    assert [c[:2] for c in ws1.calls()] == [("GET", "list"), ("DELETE", "delete")]
+    assert ("model_name", "gone") in ws1.calls()[0][2] and ws1.calls()[1][2] == (("id", gone["id"]),)
+    assert [h["id"] for h in ws1.list()] == [keep["id"]]
+
+
+@pytest.mark.parametrize("where, message", [
+    ("model_name = 'nobody'", "found no row; it must find exactly one (narrow its WHERE or add LIMIT 1)"),
+    ("1 = 1", "found more than one row; it must find exactly one (narrow its WHERE or add LIMIT 1)"),
+])
+def test_exec_parameter_query_must_find_exactly_one_row(ws1, conn, where, message):
+    ws1.create(model_name="a"), ws1.create(model_name="b")
+    ws1.reset()
+    with pytest.raises(sqlprovider.ProgrammingError) as err:
+        conn.execute(f"EXEC model_registry_webhooks.delete @deployment_name='ws1' "
+                     f"@id=(SELECT id FROM model_registry_webhooks WHERE deployment_name = 'ws1' AND {where})")
+    assert str(err.value) == (f"@id=(SELECT id FROM model_registry_webhooks WHERE deployment_name = 'ws1' "
+                              f"AND {where}) {message}")
+    assert [c[0] for c in ws1.calls()] == ["GET"]
+
+
+def test_exec_parameter_query_must_select_one_column(conn):
+    with pytest.raises(sqlprovider.ProgrammingError, match=r"^@id=\(SELECT 1, 2\) selects 2 columns; select one$"):
+        conn.execute("EXEC model_registry_webhooks.delete @deployment_name='ws1' @id=(SELECT 1, 2)")
