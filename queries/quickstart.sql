@@ -34,7 +34,14 @@ SET status = 'TEST_MODE'
 WHERE deployment_name = 'sandbox' AND model_name = 'churn-model' AND description LIKE 'quickstart:%'
 RETURNING model_name, status;
 
--- 4. Clean up: delete the tour's webhooks, showing what was deleted.
+-- 4. Test a delivery: the onboarding webhook runs its job (the sandbox simulates the run and answers).
+-- EXEC takes literal values; a parameter written as (SELECT ...) is looked up first.
+EXEC databricks_workspace.ml.model_registry_webhooks.test
+  @deployment_name = 'sandbox',
+  @id = (SELECT id FROM databricks_workspace.ml.model_registry_webhooks
+         WHERE deployment_name = 'sandbox' AND description LIKE 'quickstart: run the onboarding job%');
+
+-- 5. Clean up: delete the tour's webhooks, showing what was deleted.
 DELETE FROM databricks_workspace.ml.model_registry_webhooks
 WHERE deployment_name = 'sandbox' AND description LIKE 'quickstart:%'
 RETURNING model_name, status;

@@ -98,34 +98,37 @@ def _add_receive(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _add_exec(subparsers: argparse._SubParsersAction) -> None:
-    """`sqlprovider exec`: run statements from files, -e or stdin."""
+    """`sqlprovider exec`: run statements from files, -e or stdin (see sqlprovider.script)."""
     from sqlprovider.output import FORMATS
 
     p = subparsers.add_parser("exec", help="run SQL statements from files, -e or stdin",
-                              description="Run every statement in order; the first error stops the run.")
+                              description="Run every statement in order (stdin when no FILE or -e is given); "
+                                          "the first error stops the run with exit code 1 and names FILE:LINE.")
     p.add_argument("files", nargs="*", metavar="FILE", help="SQL files to run ('-' for stdin)")
-    p.add_argument("-e", "--execute", action="append", default=[], metavar="SQL", help="SQL text to run")
+    p.add_argument("-e", "--execute", action="append", default=[], metavar="SQL", help="SQL text to run (repeatable)")
     p.add_argument("-o", "--output", choices=FORMATS, default="table", help="output format (default: table)")
     p.add_argument("-f", "--outfile", metavar="OUTFILE", help="write results to this file instead of stdout")
-    p.add_argument("--var", action="append", default=[], metavar="NAME=VALUE", help="fill {{ NAME }} placeholders")
+    p.add_argument("--var", action="append", default=[], metavar="NAME=VALUE",
+                   help="fill {{ NAME }} placeholders (repeatable; overrides --vars-file)")
     p.add_argument("--vars-file", metavar="FILE.json", help="placeholder values from a JSON object")
+    p.add_argument("--dry-run", action="store_true",
+                   help="print the requests each statement would make (stderr); send no mutating request")
     p.set_defaults(handler=_run_exec)
 
 
 def _run_exec(args: argparse.Namespace) -> int:
-    import sqlprovider
     from sqlprovider import script
 
-    variables = script.load_variables(args.var, args.vars_file)
-    sources = script.read_sources(args.files, args.execute)
-    out = open(args.outfile, "w", encoding="utf-8") if args.outfile else sys.stdout
     try:
-        with sqlprovider.connect() as connection:
-            script.run(connection, sources, variables, out, args.output)
-    finally:
-        if args.outfile:
-            out.close()
-    return 0
+        return script.execute(args.files, args.execute, fmt=args.output, outfile=args.outfile,
+                              var_pairs=args.var, vars_file=args.vars_file, dry_run=args.dry_run)
+    except BrokenPipeError:  # the reader went away (`| head`): stop quietly
+        script.silence_stdout()
+        return 1
+    except OSError as exc:
+        where = f" {exc.filename}" if exc.filename else ""
+        print(f"sqlprovider: error: cannot write{where}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
 
 
 def build_parser() -> argparse.ArgumentParser:

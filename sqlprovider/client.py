@@ -47,6 +47,8 @@ class RequestOptions:
 
     dry_run: bool = False
     observers: list[Callable[[RequestRecord], None]] = field(default_factory=list)
+    #: called with (workspace, number of items) for every listing page received (live progress)
+    page_observers: list[Callable[[str, int], None]] = field(default_factory=list)
 
     def notify(self, record: RequestRecord) -> None:
         for observer in list(self.observers):
@@ -180,6 +182,8 @@ class Workspace:
             items = answer.get(items_key) or []
             if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
                 raise self._error("GET", path, f"the answer's {items_key!r} is not a list of objects")
+            for observer in list(self.options.page_observers):
+                observer(self.name, len(items))
             yield items
             token = answer.get(next_token_key)
             if not token:

@@ -73,7 +73,9 @@ def test_quickstart_runs_from_the_command_line(tmp_path):
         assert done.returncode == 0, done.stderr
         assert done.stderr == ""
         out = done.stdout
-        assert out.startswith("(0 rows affected)\n+")
+        assert out.startswith("-- 0. Start clean: remove what an earlier run of this tour left behind.\n"
+                              "(0 rows affected)\n\n-- 1. Create three webhooks.")
+        assert "\n-- 4. Test a delivery" in out and '|         200 | {"run_id": 1, "number_in_job": 1} |' in out
         for text in ("fraud-detector", "churn-model", "TEST_MODE", "REGISTERED_MODEL_CREATED"):
             assert text in out
         assert "quickstart-signing-secret" not in out and "quickstart-job-token" not in out
