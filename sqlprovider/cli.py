@@ -131,10 +131,28 @@ def _run_exec(args: argparse.Namespace) -> int:
         return 1
 
 
+def _add_shell(subparsers: argparse._SubParsersAction) -> None:
+    """`sqlprovider shell`: the interactive REPL (see sqlprovider.shell)."""
+
+    def run(args: argparse.Namespace) -> int:
+        from sqlprovider import shell
+
+        return shell.run(dry_run=args.dry_run)
+
+    p = subparsers.add_parser("shell", help="the interactive SQL shell (sqlite3-style, with EXEC and DESCRIBE)",
+                              description="An interactive shell: statements end with ';', dot-commands as in "
+                                          "sqlite3 (.help, .mode markdown, .read FILE, .dryrun on). Reads "
+                                          "stdin when it is not a terminal; exit code 1 if a statement failed.")
+    p.add_argument("--dry-run", action="store_true",
+                   help="start with .dryrun on: print requests, send no mutating request")
+    p.set_defaults(handler=run)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="sqlprovider", description="Manage Databricks registry webhooks with SQL.")
     subparsers = parser.add_subparsers(dest="command", required=True)
     _add_exec(subparsers)
+    _add_shell(subparsers)
     _add_sandbox(subparsers)
     _add_receive(subparsers)
     return parser
