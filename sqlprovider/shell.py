@@ -103,7 +103,7 @@ class Shell(apsw.shell.Shell):
         """Run one statement, show its rows in the current mode, then `N rows in 0.12s` on stderr."""
         started = time.perf_counter()
         with self.reporter.statement():
-            result = self.connection.run(text)
+            result = self.connection.run(text, self.bindings or None)  # .parameter set NAME VALUE
             shown = self.show(result.columns, result.rows)
         seconds = time.perf_counter() - started
         rows = result.columns or statements.statement_kind(text) == "select"  # an empty SELECT has no columns
@@ -118,9 +118,10 @@ class Shell(apsw.shell.Shell):
             if rows:
                 self.output(tuple(columns), rows)
             return len(rows)
-        self.output(True, tuple(columns))
         count = 0
         for count, row in enumerate(rows, 1):
+            if count == 1:  # as sqlite3: no header for an empty result
+                self.output(True, tuple(columns))
             self.output(False, tuple(row))
         return count
 

@@ -197,3 +197,9 @@ def test_on_a_terminal_readline_history_is_written_redacted(ws1, isolated_data_d
     assert [json.loads(line)[:42] for line in text.splitlines()] == [
         "INSERT INTO model_registry_webhooks (deplo", "SELECT model_name FROM model_registry_webh", ".exit"]
     assert '\\"secret\\": \\"***\\"' in text and len(ws1.list()) == 1
+
+
+def test_parameters_and_no_header_for_an_empty_result(conn):
+    out, err, _ = run_shell(conn, ".parameter set m 'churn'\n.header on\nSELECT :m AS m;\nSELECT 1 AS x WHERE 0;\n")
+    assert out == "m\nchurn\n"
+    assert untimed(err) == ["1 row in T", "0 rows in T"]
