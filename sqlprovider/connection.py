@@ -125,7 +125,8 @@ class Connection:
         """True when an UPDATE/DELETE pins exactly deployment and key, so no listing is needed."""
         if kind not in ("update", "delete"):
             return False
-        if statements.where_equalities(text) != frozenset({resource.deployment_param, resource.key}):
+        equalities = {resource.canonical(c) for c in statements.where_equalities(text) or ()}
+        if equalities != {resource.deployment_param, resource.key}:
             return False
         if kind == "delete":
             return returning is None  # DELETE ... RETURNING lists first so it can return the whole row
@@ -136,7 +137,8 @@ class Connection:
         return not any(assignment.expression.find(exp.Column) for assignment in tree.expressions)
 
     def _returning(self, resource: Resource, exprs: list[str], results: list[WriteResult], changed: int) -> Result:
-        columns = [c.name for c in resource.columns] + [resource.deployment_param, "webhook"]
+        names = [resource.deployment_param, *resource.aliases]  # the deployment under each of its names
+        columns = [c.name for c in resource.columns] + names + ["webhook"]
         table = f"returning_{resource.name}"
         self.db.execute(f'CREATE TEMP TABLE IF NOT EXISTS "{table}"(seq INTEGER, '
                         + ", ".join(f'"{c}"' for c in columns) + ")")
@@ -145,7 +147,7 @@ class Connection:
         for seq, result in enumerate(results):
             item = result.item or {}
             values = [_to_sql(item.get(c.name), c) for c in resource.columns]
-            rows.append((seq, *values, result.op.deployment, json.dumps(item, separators=(",", ":"))))
+            rows.append((seq, *values, *[result.op.deployment] * len(names), json.dumps(item, separators=(",", ":"))))
         marks = ", ".join("?" * (len(columns) + 1))
         self.db.executemany(f'INSERT INTO temp."{table}" VALUES ({marks})', rows)
         projection = ", ".join(", ".join(c.name for c in resource.columns) if e == "*" else e for e in exprs)
@@ -170,7 +172,7 @@ class Connection:
             raise ProgrammingError(f"EXEC: {resource.name} has no method {stmt.method!r}; its methods are {names}")
         params = {name: self._scalar(name, value) if isinstance(value, statements.Query) else value
                   for name, value in stmt.params.items()}
-        given = {**params, **(stmt.json_params or {})}
+        given = resource.merge_aliases({**params, **(stmt.json_params or {})}, f"EXEC {resource.name}.{method.name}: ")
         valid = [resource.deployment_param] + [p.name for p in method.params]
         unknown = [name for name in given if name not in valid]
         if unknown:
@@ -206,7 +208,6 @@ class Connection:
         rows = [tuple(item.get(c) for c in method.result_columns) for item in items if isinstance(item, dict)]
         return Result(method.result_columns, iter(rows), len(rows))
 
-
     def _scalar(self, name: str, query: statements.Query) -> Any:
         """The one value of an EXEC parameter written `@name=(SELECT ...)`, computed by SQLite."""
         shown = f"@{name}=({' '.join(query.text.split())})"  # on one line
@@ -221,6 +222,7 @@ class Connection:
             found = "no row" if not rows else "more than one row"
             raise StatementError(f"{shown} found {found}; it must find exactly one (narrow its WHERE or add LIMIT 1)")
         return rows[0][0]
+
 
 def _lazy_result(cursor: apsw.Cursor) -> Result:
     try:

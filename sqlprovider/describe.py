@@ -53,6 +53,9 @@ def describe(resource: Resource, extended: bool = False) -> tuple[tuple[str, ...
         row = (param.name, param.sql_type, "parameter", "required" if param.required else "optional",
                "; ".join(param_notes(resource, param)))
         rows.append(row + ((param.description,) if extended else ()))
+    for alias, name in resource.aliases.items():
+        row = (alias, resource.param(name).sql_type, "parameter", "optional", f"another name for {name}")
+        rows.append(row + ((f"Another name for {name} (StackQL's newer one).",) if extended else ()))
     return columns, rows
 
 

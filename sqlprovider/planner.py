@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from sqlprovider.errors import StatementError, ValidationError
-from sqlprovider.resources.base import Pushdown, Resource
+from sqlprovider.resources.base import Pushdown, Resource, alias_conflict
 
 LIMIT = "@limit"
 OFFSET = "@offset"
@@ -100,8 +100,9 @@ def plan_scan(resource: Resource, offers: Sequence[Offer], has_order_by: bool) -
     for i, offer in enumerate(offers):
         if not offer.usable or offer.op != "eq" or offer.column is None:
             continue
-        if offer.column in takes:
-            mode = pushed[offer.column].mode if offer.column in pushed else "each"
+        name = resource.canonical(offer.column)  # an alias is taken as its parameter, under its own name
+        if name in takes:
+            mode = pushed[name].mode if name in pushed else "each"
             take(i, offer.column, omit=True, whole_in=offer.can_take_in and mode != "pass")
         elif offer.column == resource.key:
             # Not consumable (no get-by-id endpoint), but its value enables the keyed path.
@@ -115,9 +116,9 @@ def plan_scan(resource: Resource, offers: Sequence[Offer], has_order_by: bool) -
             if offer.usable and offer.op in ("limit", "offset"):
                 take(i, LIMIT if offer.op == "limit" else OFFSET, omit=True, whole_in=False)
 
-    constrained = {a for a in args}
+    constrained = [resource.canonical(a) for a in args]
     missing = tuple(p.name for p in resource.params if p.required and p.name not in constrained)
-    cost, rows = _estimate(args, pushed, missing)
+    cost, rows = _estimate(constrained, pushed, missing)
     return ScanPlan(tuple(args), tuple(whole), tuple(uses), missing, cost, rows)
 
 
@@ -146,8 +147,9 @@ def build_scan(resource: Resource, plan: ScanPlan, values: Sequence[Any]) -> Sca
     offset = 0
     key: str | None = None
 
-    for column, is_whole, value in zip(plan.args, plan.whole_in, values):
+    for spelling, is_whole, value in zip(plan.args, plan.whole_in, values):
         given = set(value) if is_whole else {value}
+        column = resource.canonical(spelling)
         if column == LIMIT:
             limit = None if value is None or int(value) < 0 else int(value)  # SQLite: negative = no limit
         elif column == OFFSET:
@@ -155,11 +157,11 @@ def build_scan(resource: Resource, plan: ScanPlan, values: Sequence[Any]) -> Sca
         elif column == resource.key:
             key = None if value is None else str(value)
         elif column == resource.deployment_param:
-            _intersect(sets, column, {_deployment(column, v) for v in given if v is not None})
+            _intersect(sets, spelling, {_deployment(spelling, v) for v in given if v is not None})
         elif pushed[column].mode == "each":
             present = {str(v) for v in given if v is not None and str(v).strip() != ""}
             if present or not any(v == "" for v in given):
-                _intersect(sets, column, present)
+                _intersect(sets, spelling, present)
         elif pushed[column].mode == "any_of":
             events: set[str] = set()
             for v in given:
@@ -171,12 +173,14 @@ def build_scan(resource: Resource, plan: ScanPlan, values: Sequence[Any]) -> Sca
             if value is not None and str(value).strip() != "":
                 params[pushed[column].param] = _pass_value(resource, column, value)
 
+    _fold_aliases(resource, sets)
     if any(v is not None and not v for v in sets.values()) or any(not vals for _, vals in any_of):
         return Scan((), tuple(any_of), key, limit, offset)  # a contradiction: nothing can match
     if any_of:
         column, vals = min(any_of, key=lambda cv: len(cv[1]))
         params[pushed[column].param] = sorted(vals)
-    each_columns = [c for c in dict.fromkeys(plan.args) if c in sets and c != resource.deployment_param]
+    canonical_args = dict.fromkeys(resource.canonical(a) for a in plan.args)
+    each_columns = [c for c in canonical_args if c in sets and c != resource.deployment_param]
     deployments = sorted(sets[resource.deployment_param] or ())
     combos = itertools.product(deployments, *(sorted(sets[c] or ()) for c in each_columns))
     listings = tuple(
@@ -189,9 +193,21 @@ def _intersect(sets: dict[str, set[Any] | None], column: str, values: set[Any]) 
     sets[column] = values if sets.get(column) is None else sets[column] & values
 
 
+def _fold_aliases(resource: Resource, sets: dict[str, set[Any] | None]) -> None:
+    """Move each alias's values to its parameter; both given with different values is an error."""
+    for alias, param in resource.aliases.items():
+        if alias not in sets:
+            continue
+        values = sets.pop(alias)
+        if param in sets and sets[param] != values:
+            raise alias_conflict(param, alias, sets[param], values)
+        sets[param] = values
+
+
 def _deployment(column: str, value: Any) -> str:
-    text = str(value).strip()
-    if not text:
+    """The name as given: surrounding spaces are not trimmed, so deployments.check_name refuses them."""
+    text = str(value)
+    if not text.strip():
         raise StatementError(f"{column} is empty: give a workspace name, e.g. {column} = 'sandbox'")
     return text
 

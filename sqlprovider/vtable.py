@@ -116,7 +116,7 @@ class Table:
     def UpdateInsertRow(self, rowid: int | None, fields: tuple[SqlValue, ...]) -> int:
         """Called for each INSERTed row: validate it and queue a create."""
         self._writable("create", "INSERT")
-        values = dict(zip(self.names, fields))
+        values = self.resource.merge_aliases(dict(zip(self.names, fields)), "INSERT: ")
         deployment = self._deployment(values, "INSERT")
         for param in self.resource.params:
             if param.name != self.resource.deployment_param and values.get(param.name) not in (None, ""):
@@ -135,7 +135,8 @@ class Table:
             raise ValidationError("UPDATE cannot change rowid")
         deployment, item = self.engine.rows[rowid]
         current = self._current(deployment, item)
-        changes = {n: v for n, v in zip(self.names, fields) if v is not apsw.no_change}
+        changes = self.resource.merge_aliases(
+            {n: v for n, v in zip(self.names, fields) if v is not apsw.no_change}, "UPDATE: ")
         for param in self.resource.params:
             if param.name in changes and changes.pop(param.name) not in (None, "", current.get(param.name)):
                 raise ValidationError(f"UPDATE cannot change {param.name}; it selects which webhooks to list")
@@ -285,7 +286,7 @@ class Cursor:
         if number < self.n_visible:
             column = self.columns[number]
             return _to_sql(self._item.get(column.name), column)
-        name = self.names[number]
+        name = self.resource.canonical(self.names[number])
         if name == self.resource.deployment_param:
             return self._listing.deployment
         pushed = next((p for p in self.resource.list.pushdowns if p.column == name), None)

@@ -24,6 +24,7 @@ WEBHOOK_ROWS = [
     ("deployment_name", "TEXT", "parameter", "required", "which workspace"),
     ("max_results", "INTEGER", "parameter", "optional", "sent to the API"),
     ("page_token", "TEXT", "parameter", "optional", "sent to the API"),
+    ("workspace", "TEXT", "parameter", "optional", "another name for deployment_name"),
 ]
 
 

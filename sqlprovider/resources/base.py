@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from sqlprovider.errors import ValidationError
+from sqlprovider.errors import StatementError, ValidationError
 
 SqlValue = str | int | float | bytes | None
 
@@ -46,6 +46,7 @@ class Param:
     sql_type: Literal["TEXT", "INTEGER"] = "TEXT"
     required: bool = False
     description: str = ""
+    aliases: tuple[str, ...] = ()  # other names for it: more HIDDEN columns, same meaning (`workspace`)
 
 
 @dataclass(frozen=True)
@@ -127,19 +128,41 @@ class Resource:
     create_rules: tuple[Rule, ...] = ()
     description: str = ""
     column_index: dict[str, int] = field(init=False, repr=False, compare=False)
+    aliases: dict[str, str] = field(init=False, repr=False, compare=False)  # alias -> parameter name
 
     def __post_init__(self) -> None:
-        names = [c.name for c in self.columns] + [p.name for p in self.params]
+        aliases = {alias: p.name for p in self.params for alias in p.aliases}
+        names = [c.name for c in self.columns] + [p.name for p in self.params] + list(aliases)
+        object.__setattr__(self, "aliases", aliases)
         object.__setattr__(self, "column_index", {n: i for i, n in enumerate(names)})
 
     # --- shape -----------------------------------------------------------------------------
     @property
     def all_names(self) -> list[str]:
-        """Visible columns then hidden parameters, in declaration order (SQLite's column numbers)."""
+        """Visible columns, hidden parameters, then their aliases, in declaration order (SQLite's column numbers)."""
         return list(self.column_index)
+
+    def canonical(self, name: str) -> str:
+        """The parameter an alias stands for (case-insensitive); any other name unchanged."""
+        return self.aliases.get(name.lower(), name)
+
+    def merge_aliases(self, values: Mapping[str, Any], what: str = "") -> dict[str, Any]:
+        """`values` with each alias folded into its parameter; both given and different is an error."""
+        merged = {k: v for k, v in values.items() if k.lower() not in self.aliases}
+        for name, value in values.items():
+            param = self.aliases.get(name.lower())
+            if param is None or _absent(value):
+                continue
+            if not _absent(merged.get(param)) and merged[param] != value:
+                raise alias_conflict(param, name, merged[param], value, what)
+            merged[param] = value
+        return merged
 
     def column(self, name: str) -> Column | None:
         return next((c for c in self.columns if c.name == name), None)
+
+    def param(self, name: str) -> Param | None:
+        return next((p for p in self.params if p.name == name), None)
 
     def exec_method(self, name: str) -> ExecMethod | None:
         return next((m for m in self.exec_methods if m.name == name), None)
@@ -148,6 +171,7 @@ class Resource:
         """The CREATE TABLE statement SQLite is given for the virtual table."""
         parts = [f"{c.name} {c.sql_type}" for c in self.columns]
         parts += [f"{p.name} {p.sql_type} HIDDEN" for p in self.params]
+        parts += [f"{alias} {p.sql_type} HIDDEN" for p in self.params for alias in p.aliases]
         return f"CREATE TABLE {self.name}({', '.join(parts)})"
 
     def path(self, endpoint: Endpoint) -> str:
@@ -246,6 +270,13 @@ class Resource:
         return value
 
 
+def alias_conflict(param: str, alias: str, value: Any, other: Any, what: str = "") -> StatementError:
+    """Both names of one parameter given with different values."""
+    shown = [sorted(v) if isinstance(v, (set, frozenset)) else v for v in (value, other)]
+    return StatementError(f"{what}{param} = {shown[0]!r} and {alias} = {shown[1]!r} disagree: {alias} is another "
+                          f"name for {param}; give one of them")
+
+
 def _absent(value: object) -> bool:
     return value is None or (isinstance(value, str) and value.strip() == "")
 
@@ -301,8 +332,8 @@ def split_values(names: Sequence[str], values: Sequence[SqlValue]) -> dict[str, 
 # --- the Databricks conventions resources share ---------------------------------------------------------
 def deployment_param(description: str = "Workspace: 'sandbox', a profile name, or the first label of "
                                         "<name>.cloud.databricks.com") -> Param:
-    """The required hidden parameter that selects the workspace."""
-    return Param("deployment_name", required=True, description=description)
+    """The required hidden parameter that selects the workspace; `workspace` is StackQL's newer name for it."""
+    return Param("deployment_name", required=True, description=description, aliases=("workspace",))
 
 
 PAGING_PARAMS = (
