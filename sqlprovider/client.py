@@ -7,6 +7,7 @@ never a credential or a request body.
 from __future__ import annotations
 
 
+import json
 import logging
 import random
 import re
@@ -20,7 +21,7 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from sqlprovider.errors import ApiError
-from sqlprovider.redact import redact
+from sqlprovider.redact import MASK, SECRET_KEYS, redact, redact_text
 
 log = logging.getLogger("sqlprovider.http")
 IDEMPOTENT = frozenset({"GET", "PATCH", "DELETE", "HEAD"})
@@ -207,6 +208,7 @@ class Workspace:
                                          f"trying again", outcome_unknown=True)
 
     def _api_error(self, method: str, path: str, response: requests.Response) -> ApiError:
+        """The workspace's error answer as one line, with a hint for auth failures; no secret it was sent."""
         status = response.status_code
         try:
             payload = response.json()
@@ -214,14 +216,16 @@ class Workspace:
             payload = None
         if isinstance(payload, dict) and ("error_code" in payload or "message" in payload):
             code = payload.get("error_code")
-            message = str(payload.get("message") or "").strip().replace("\n", " ")
+            message = " ".join(str(payload.get("message") or "").split())
             text = f"{code if code is not None else 'HTTP ' + str(status)} (HTTP {status}): {message}"
         else:
-            code = None
+            code, message = None, ""
             text = f"HTTP {status} with a non-JSON answer ({_snippet(response.text)})"
-        hint = _HINTS.get(status)
+        text = _without_secrets(text, response.request)
+        hint = _hint(status, code, message)
         if hint:
-            text += f"; {hint.format(workspace=self.name)}"
+            source = getattr(self.auth, "source", None) or "DATABRICKS_TOKEN or the profile"
+            text += f"; {hint.format(workspace=self.name, source=source)}"
         return self._error(method, path, text, status=status, error_code=code)
 
     def _decode(self, method: str, path: str, response: requests.Response) -> dict[str, Any]:
@@ -237,11 +241,53 @@ class Workspace:
         return payload
 
 
-_HINTS = {
-    401: "no valid credential was sent to {workspace}: set DATABRICKS_TOKEN or a profile's token",
-    403: "check that the token for {workspace} is valid and not expired, and that you are a workspace admin "
-         "(Unity Catalog models have no registry webhooks)",
-}
+#: What to check after an auth failure; {workspace} and {source} (where the credential came from) are filled in.
+_NO_CREDENTIAL_HINT = ("no valid credential reached {workspace}: check the one from {source} (DATABRICKS_TOKEN, "
+                       "DATABRICKS_CLIENT_ID/DATABRICKS_CLIENT_SECRET, or a profile's token or "
+                       "client_id/client_secret)")
+_BAD_TOKEN_HINT = ("check that the token for {workspace} is valid and not expired (it comes from {source}): create "
+                   "a new one, or for OAuth check the client id and secret")
+_RIGHTS_HINT = ("managing registry webhooks on {workspace} needs workspace admin rights (registry-wide webhooks) or "
+                "CAN MANAGE on the model; Unity Catalog models have no registry webhooks")
+_FORBIDDEN_HINT = ("check that the credential for {workspace} (from {source}) is valid and not expired, and that you "
+                   "are a workspace admin (Unity Catalog models have no registry webhooks)")
+
+
+def _hint(status: int, code: object, message: str) -> str | None:
+    """What to check after a 401/403: the credential (numeric code, "token" in the message) or the rights."""
+    if status == 401:
+        return _NO_CREDENTIAL_HINT
+    if status != 403:
+        return None
+    if code == 403 or "token" in message.lower():
+        return _BAD_TOKEN_HINT
+    return _RIGHTS_HINT if code == "PERMISSION_DENIED" else _FORBIDDEN_HINT
+
+
+def _without_secrets(text: str, request: requests.PreparedRequest | None) -> str:
+    """`text` with every credential the request carried masked: its Authorization and its body's secrets."""
+    text = redact_text(text)
+    if request is None:
+        return text
+    values = [request.headers.get("Authorization", "").partition(" ")[2]]
+    try:
+        values += _secret_values(json.loads(request.body or b"null"))
+    except (TypeError, ValueError):
+        pass
+    values += [v.partition(" ")[2] for v in values]  # "Bearer <token>": the token alone too
+    for value in sorted({v for v in values if len(v) >= 4}, key=len, reverse=True):
+        text = text.replace(value, MASK)
+    return text
+
+
+def _secret_values(value: Any) -> list[str]:
+    """The string values under secret keys (see redact.SECRET_KEYS), anywhere in a JSON value."""
+    if isinstance(value, Mapping):
+        return [v for k, v in value.items() if str(k).lower() in SECRET_KEYS and isinstance(v, str)] + [
+            s for v in value.values() for s in _secret_values(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in _secret_values(v)]
+    return []
 
 
 def _query_pairs(query: Mapping[str, Any] | None) -> list[tuple[str, str]] | None:
