@@ -150,6 +150,8 @@ def _add_shell(subparsers: argparse._SubParsersAction) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="sqlprovider", description="Manage Databricks registry webhooks with SQL.")
+    parser.add_argument("--debug", action="store_true",
+                        help="log every HTTP request (secrets masked) and its answer's status to stderr")
     subparsers = parser.add_subparsers(dest="command", required=True)
     _add_exec(subparsers)
     _add_shell(subparsers)
@@ -158,12 +160,35 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _debug_to_stderr() -> None:
+    """--debug: sqlprovider's log records (each HTTP request, secrets masked) go to stderr."""
+    import logging
+
+    from sqlprovider.redact import redact_text
+
+    def masked(record: logging.LogRecord) -> bool:  # defence in depth: the client masks secrets already
+        record.msg, record.args = redact_text(record.getMessage()), ()
+        return True
+
+    logger = logging.getLogger("sqlprovider")
+    for old in [h for h in logger.handlers if h.get_name() == "sqlprovider-debug"]:  # main() run twice in a process
+        logger.removeHandler(old)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.set_name("sqlprovider-debug")
+    handler.setFormatter(logging.Formatter("sqlprovider: debug: %(name)s: %(message)s"))
+    handler.addFilter(masked)
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `sqlprovider` command: errors are one line on stderr, never a traceback."""
     from sqlprovider.errors import Error
 
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.debug:
+        _debug_to_stderr()
     try:
         return int(args.handler(args) or 0)
     except Error as exc:
