@@ -148,6 +148,43 @@ def _add_shell(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=run)
 
 
+def _add_snapshot(subparsers: argparse._SubParsersAction) -> None:
+    """`sqlprovider snapshot`: the resources as a plain SQLite file (see sqlprovider.snapshot)."""
+
+    def duration(text: str) -> float:
+        from sqlprovider.snapshot import parse_duration
+
+        try:
+            return parse_duration(text)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    def count(text: str) -> int:
+        if not text.isdigit() or int(text) < 1:
+            raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, not {text!r}")
+        return int(text)
+
+    def run(args: argparse.Namespace) -> int:
+        from sqlprovider import snapshot
+
+        return snapshot.run(args.out, args.deployment, resources=args.resource, every=args.every, count=args.count)
+
+    p = subparsers.add_parser("snapshot", help="write the resources' rows to a SQLite file for BI tools",
+                              description="Write one table per resource (all rows of the named workspaces, with a "
+                                          "deployment_name column) and a _snapshot status table to OUT.db, replacing "
+                                          "it atomically. A workspace that fails keeps its previous rows; the error "
+                                          "is reported (exit code 1 in a one-shot run).")
+    p.add_argument("out", metavar="OUT.db", help="the SQLite file to write (replaced atomically)")
+    p.add_argument("--deployment", action="append", required=True, metavar="NAME",
+                   help="a workspace to copy (repeatable)")
+    p.add_argument("--resource", action="append", metavar="NAME",
+                   help="copy only this resource (repeatable; default: every resource)")
+    p.add_argument("--every", type=duration, metavar="DURATION",
+                   help="rewrite every DURATION (30s, 5m, 1h) until Ctrl-C; failures are reported and it goes on")
+    p.add_argument("--count", type=count, metavar="N", help="with --every: stop after N snapshots")
+    p.set_defaults(handler=run)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="sqlprovider", description="Manage Databricks registry webhooks with SQL.")
     parser.add_argument("--debug", action="store_true",
@@ -157,6 +194,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_shell(subparsers)
     _add_sandbox(subparsers)
     _add_receive(subparsers)
+    _add_snapshot(subparsers)
     return parser
 
 

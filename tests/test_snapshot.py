@@ -1,0 +1,202 @@
+"""`sqlprovider snapshot`: real SQLite tables read back with the stdlib sqlite3, replaced atomically."""
+
+from __future__ import annotations
+
+import socket
+import sqlite3
+import threading
+import time
+
+import pytest
+
+import sqlprovider
+from sqlprovider import cli, snapshot
+from sqlprovider.client import RetryPolicy
+from sqlprovider.resources import RESOURCES
+
+WEBHOOKS = ["model_registry_webhooks"]
+FAST = {"retry": RetryPolicy(max_attempts=1, connect_timeout=2)}
+SPEC = '{"url":"https://example.com/hook","enable_ssl_verification":true}'
+
+
+def read(path, sql: str) -> list[tuple]:
+    db = sqlite3.connect(path)
+    try:
+        return db.execute(sql).fetchall()
+    finally:
+        db.close()
+
+
+def closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def point_profiles(tmp_path, monkeypatch, **hosts: str) -> None:
+    """Rewrite the Databricks config file: deployment name -> host (token 't' for made-up hosts)."""
+    path = tmp_path / "databrickscfg-snapshot"
+    path.write_text("".join(f"[{name}]\nhost = {host}\ntoken = {token}\n\n" for name, (host, token) in hosts.items()))
+    monkeypatch.setenv("DATABRICKS_CONFIG_FILE", str(path))
+
+
+def test_sqlite3_reads_every_row_of_every_workspace(two_workspaces, tmp_path):
+    a, b = two_workspaces
+    one = a.create(model_name="m1", description="first")
+    two = a.create(events=["COMMENT_CREATED", "MODEL_VERSION_TAG_SET"], status="TEST_MODE")
+    three = b.create(model_name="m3")
+    out = tmp_path / "snap.db"
+    report = snapshot.write_snapshot(out, ["ws1", "ws2"], resources=WEBHOOKS)
+    assert (report.row_count, report.errors) == (3, [])
+    rows = read(out, "SELECT * FROM model_registry_webhooks ORDER BY deployment_name, model_name")
+    assert rows == [
+        (two["id"], None, two["creation_timestamp"], None, '["COMMENT_CREATED","MODEL_VERSION_TAG_SET"]', SPEC, None,
+         two["last_updated_timestamp"], "TEST_MODE", "ws1"),
+        (one["id"], "m1", one["creation_timestamp"], "first", '["MODEL_VERSION_CREATED"]', SPEC, None,
+         one["last_updated_timestamp"], "ACTIVE", "ws1"),
+        (three["id"], "m3", three["creation_timestamp"], None, '["MODEL_VERSION_CREATED"]', SPEC, None,
+         three["last_updated_timestamp"], "ACTIVE", "ws2"),
+    ]
+    # JSON columns stay JSON text that SQLite's json functions read
+    assert read(out, "SELECT json_extract(http_url_spec, '$.url') FROM model_registry_webhooks LIMIT 1") == [
+        ("https://example.com/hook",)]
+    status = read(out, "SELECT deployment_name, resource, row_count, error FROM _snapshot ORDER BY 1")
+    assert status == [("ws1", "model_registry_webhooks", 2, None), ("ws2", "model_registry_webhooks", 1, None)]
+    fetched = [t.fetched_at for t in report.tables]
+    assert read(out, "SELECT fetched_at FROM _snapshot ORDER BY 1") == [(f,) for f in sorted(fetched)]
+    assert all(f.endswith("Z") and f.startswith(time.strftime("%Y-", time.gmtime())) for f in fetched)
+    assert read(out, "SELECT type, name FROM sqlite_master ORDER BY name") == [
+        ("table", "_snapshot"), ("table", "model_registry_webhooks")]
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []  # no temp file left
+
+
+def test_by_default_every_resource_gets_a_table(ws1, tmp_path):
+    out = tmp_path / "snap.db"
+    report = snapshot.write_snapshot(out, ["ws1"])
+    names = {r.name for r in RESOURCES}
+    assert {row[0] for row in read(out, "SELECT name FROM sqlite_master")} == names | {"_snapshot"}
+    assert {(t.resource, t.error) for t in report.tables} == {(name, None) for name in names}
+
+
+def test_a_failing_workspace_keeps_its_previous_rows_and_reports_the_error(two_workspaces, tmp_path, monkeypatch):
+    a, b = two_workspaces
+    a.create(model_name="a1")
+    kept = b.create(model_name="b1")
+    out = tmp_path / "snap.db"
+    first = snapshot.write_snapshot(out, ["ws1", "ws2"], FAST, WEBHOOKS)
+    ws2_fetched = next(t.fetched_at for t in first.tables if t.deployment == "ws2")
+    a.create(model_name="a2")
+    port = closed_port()
+    point_profiles(tmp_path, monkeypatch, ws1=(a.sandbox.url, a.sandbox.token), ws2=(f"http://127.0.0.1:{port}", "t"))
+    second = snapshot.write_snapshot(out, ["ws1", "ws2"], FAST, WEBHOOKS)
+    assert [(t.deployment, t.row_count) for t in second.errors] == [("ws2", 1)]
+    assert f"cannot reach http://127.0.0.1:{port}" in second.errors[0].error
+    assert read(out, "SELECT deployment_name, model_name, id FROM model_registry_webhooks ORDER BY 2") == [
+        ("ws1", "a1", a.list(model_name="a1")[0]["id"]), ("ws1", "a2", a.list(model_name="a2")[0]["id"]),
+        ("ws2", "b1", kept["id"])]
+    (error,) = read(out, "SELECT error FROM _snapshot WHERE deployment_name = 'ws2'")[0]
+    assert read(out, "SELECT deployment_name, fetched_at, row_count, error IS NULL FROM _snapshot ORDER BY 1") == [
+        ("ws1", next(t.fetched_at for t in second.tables if t.deployment == "ws1"), 2, 1), ("ws2", ws2_fetched, 1, 0)]
+    assert error == second.errors[0].error and "\n" not in error
+
+
+def test_a_workspace_that_never_worked_has_no_rows_and_the_cli_exits_1(ws1, tmp_path, monkeypatch, capsys):
+    ws1.create(model_name="m")
+    monkeypatch.delenv("DATABRICKS_TOKEN", raising=False)
+    out = tmp_path / "snap.db"
+    code = cli.main(["snapshot", str(out), "--deployment", "ws1", "--deployment", "nowhere",
+                     "--resource", "model_registry_webhooks"])
+    captured = capsys.readouterr()
+    assert code == 1
+    assert captured.err.startswith("sqlprovider: snapshot: nowhere model_registry_webhooks: no credential for "
+                                   "deployment 'nowhere'")
+    assert captured.err.rstrip().endswith("(kept 0 earlier rows)") and "Traceback" not in captured.err
+    assert captured.out.rstrip().endswith(f"wrote {out}: 1 rows from 2 workspaces (failed: nowhere)")
+    assert read(out, "SELECT deployment_name, row_count, fetched_at IS NULL FROM _snapshot ORDER BY 1") == [
+        ("nowhere", 0, 1), ("ws1", 1, 0)]
+
+
+def test_a_file_that_is_not_a_snapshot_is_never_replaced(ws1, tmp_path, capsys):
+    out = tmp_path / "mine.db"
+    db = sqlite3.connect(out)
+    db.execute("CREATE TABLE precious(x)")
+    db.commit()
+    db.close()
+    with pytest.raises(sqlprovider.InterfaceError, match="is not a sqlprovider snapshot"):
+        snapshot.write_snapshot(out, ["ws1"])
+    assert cli.main(["snapshot", str(out), "--deployment", "ws1"]) == 1
+    assert "is not a sqlprovider snapshot (no _snapshot table): choose another file" in capsys.readouterr().err
+    assert read(out, "SELECT name FROM sqlite_master") == [("precious",)]
+
+
+@pytest.mark.parametrize("text, seconds", [("30s", 30), ("5m", 300), ("1h", 3600), ("0.2s", 0.2), ("500ms", 0.5),
+                                           ("2", 2)])
+def test_durations(text, seconds):
+    assert snapshot.parse_duration(text) == pytest.approx(seconds)
+
+
+@pytest.mark.parametrize("text", ["0s", "", "5x", "-1s", "s"])
+def test_bad_durations_are_refused(text, capsys):
+    with pytest.raises(ValueError, match="expected a duration such as 30s, 5m or 1h"):
+        snapshot.parse_duration(text)
+    with pytest.raises(SystemExit):
+        cli.main(["snapshot", "x.db", "--deployment", "ws1", f"--every={text}"])
+    assert "expected a duration" in capsys.readouterr().err
+
+
+def test_every_stops_cleanly_on_ctrl_c(ws1, tmp_path, monkeypatch, capsys):
+    def interrupted(seconds: float) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(snapshot.time, "sleep", interrupted)
+    code = cli.main(["snapshot", str(tmp_path / "s.db"), "--deployment", "ws1", "--every", "1h"])
+    captured = capsys.readouterr()
+    assert code == 0 and captured.err == "" and "wrote" in captured.out
+
+
+def test_a_reader_never_sees_a_partial_file_while_every_rewrites_it(ws1, tmp_path, capsys):
+    out = tmp_path / "snap.db"
+    seen: list[tuple[str, int]] = []
+    problems: list[str] = []
+    writing = threading.Event()
+    writing.set()
+
+    def reader() -> None:
+        while writing.is_set():
+            if not out.exists():
+                continue
+            try:
+                db = sqlite3.connect(f"file:{out}?mode=ro", uri=True)
+                try:
+                    with db:  # one read transaction: the status and the rows of the same file
+                        (fetched_at, count), = db.execute("SELECT fetched_at, row_count FROM _snapshot").fetchall()
+                        rows = db.execute("SELECT count(*), count(DISTINCT id) FROM model_registry_webhooks "
+                                          "WHERE deployment_name = 'ws1'").fetchone()
+                finally:
+                    db.close()
+                if rows != (count, count):
+                    problems.append(f"{fetched_at}: _snapshot says {count} rows, the table has {rows}")
+                seen.append((fetched_at, count))
+            except sqlite3.Error as exc:
+                problems.append(repr(exc))
+
+    def creator() -> None:
+        while writing.is_set() and len(ws1.list()) < 40:
+            ws1.create()
+            time.sleep(0.02)
+
+    threads = [threading.Thread(target=reader), threading.Thread(target=creator)]
+    for thread in threads:
+        thread.start()
+    try:
+        code = cli.main(["snapshot", str(out), "--deployment", "ws1", "--resource", "model_registry_webhooks",
+                         "--every", "0.2s", "--count", "6"])
+    finally:
+        writing.clear()
+        for thread in threads:
+            thread.join(10)
+    assert code == 0 and problems == []
+    assert capsys.readouterr().out.count("wrote ") == 6
+    assert len({fetched_at for fetched_at, _ in seen}) >= 3  # the reader saw several generations
+    assert len({count for _, count in seen}) >= 2  # with different contents
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
