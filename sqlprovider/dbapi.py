@@ -117,15 +117,16 @@ class Connection(EngineConnection):
 
     def commit(self) -> None:
         """Send the writes queued since BEGIN (COMMIT); without an open transaction there is nothing to do."""
-        self.check_open()
-        if self.db.in_transaction:
-            self.run("COMMIT")
+        self._end("COMMIT")
 
     def rollback(self) -> None:
         """Drop the writes queued since BEGIN (ROLLBACK); writes already sent cannot be undone."""
+        self._end("ROLLBACK")
+
+    def _end(self, verb: str) -> None:
         self.check_open()
         if self.db.in_transaction:
-            self.run("ROLLBACK")
+            self.run(verb)
 
     def close(self) -> None:
         """Close the connection; queued writes of an open transaction are dropped. Closing twice is allowed."""
@@ -198,10 +199,10 @@ class Cursor:
         try:
             results = [self.connection.run(text, params) for params in param_sets]
             if batch:
-                self.connection.run("COMMIT")
+                self.connection.commit()
         except BaseException:
-            if batch and self.connection.db.in_transaction:
-                self.connection.run("ROLLBACK")
+            if batch:
+                self.connection.rollback()
             raise
         columns = [(name, None) for name in results[0].columns] if results else []
         rows = itertools.chain.from_iterable(list(r.rows) for r in results)

@@ -67,35 +67,17 @@ class SQLProviderDialect(SQLiteDialect):
         columns.append(_column(param.name, param.sql_type, f"hidden; required in WHERE: {param.description}"))
         return columns
 
-    def get_view_names(self, connection: Any, schema: str | None = None, **kw: Any) -> list[str]:
+    def _none(self, *args: Any, **kw: Any) -> list[Any]:
+        """Views, temporary tables, indexes and constraints: the resources have none."""
         return []
 
-    def get_temp_table_names(self, connection: Any, **kw: Any) -> list[str]:
-        return []
-
-    def get_temp_view_names(self, connection: Any, **kw: Any) -> list[str]:
-        return []
+    get_view_names = get_temp_table_names = get_temp_view_names = _none
+    get_foreign_keys = get_indexes = get_unique_constraints = get_check_constraints = _none
 
     def get_pk_constraint(self, connection: Any, table_name: str, schema: str | None = None,
                           **kw: Any) -> dict[str, Any]:
         _resource(table_name, schema)
         return {"constrained_columns": [], "name": None}
-
-    def get_foreign_keys(self, connection: Any, table_name: str, schema: str | None = None,
-                         **kw: Any) -> list[dict[str, Any]]:
-        return []
-
-    def get_indexes(self, connection: Any, table_name: str, schema: str | None = None,
-                    **kw: Any) -> list[dict[str, Any]]:
-        return []
-
-    def get_unique_constraints(self, connection: Any, table_name: str, schema: str | None = None,
-                               **kw: Any) -> list[dict[str, Any]]:
-        return []
-
-    def get_check_constraints(self, connection: Any, table_name: str, schema: str | None = None,
-                              **kw: Any) -> list[dict[str, Any]]:
-        return []
 
 
 def connect_options(query: dict[str, Any]) -> dict[str, Any]:

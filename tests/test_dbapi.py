@@ -156,7 +156,7 @@ def test_executemany_with_returning_returns_every_row(ws1, conn):
 
 
 def test_executemany_takes_writes_only(conn):
-    with pytest.raises(sqlprovider.ProgrammingError, match="executemany\\(\\) runs INSERT, UPDATE or DELETE, not SELECT"):
+    with pytest.raises(conn.ProgrammingError, match=r"executemany\(\) runs INSERT, UPDATE or DELETE, not SELECT"):
         conn.cursor().executemany("SELECT ?", [(1,), (2,)])
     cursor = conn.cursor()
     cursor.executemany(INSERT, [])
@@ -184,7 +184,8 @@ def test_exec_and_returning_and_stackql_names_through_the_cursor(ws1, conn):
     assert [d[:2] for d in cursor.description] == [("id", "TEXT"), ("model_name", "TEXT")]
     (hook_id, model), = cursor.fetchall()
     assert model == "m" and [h["id"] for h in ws1.list()] == [hook_id]
-    cursor.execute(f"EXEC databricks_workspace.ml.model_registry_webhooks.delete @id='{hook_id}', @deployment_name='ws1'")
+    cursor.execute(f"EXEC databricks_workspace.ml.model_registry_webhooks.delete @id='{hook_id}', "
+                   f"@deployment_name='ws1'")
     assert cursor.rowcount == 1 and cursor.description is None and ws1.list() == []
     with pytest.raises(sqlprovider.NotSupportedError, match="EXEC takes literal values"):
         cursor.execute("EXEC model_registry_webhooks.delete @id=?, @deployment_name='ws1'", ("x",))
