@@ -151,6 +151,9 @@ def _line(text: str, offset: int) -> int:
 
 def _tokens(sql: str, error: type[Exception] = StatementError) -> list[Token]:
     """Tokenize with sqlglot's SQLite tokenizer; comments are not tokens (they sit between spans)."""
+    if "\0" in sql:  # SQLite's API cannot take it; say so here rather than as a ValueError later
+        raise error(f"line {_line(sql, sql.index(chr(0)))}: the SQL text contains a NUL character (\\x00): "
+                    f"remove it (in a value, bind it as a parameter instead)")
     tokenizer = FrontDialect.tokenizer_class(FRONT)
     try:
         return tokenizer.tokenize(sql)
