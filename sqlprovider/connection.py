@@ -229,7 +229,7 @@ def _lazy_result(cursor: apsw.Cursor) -> Result:
         columns = tuple(name for name, _ in cursor.getdescription())
     except apsw.ExecutionCompleteError:
         columns = ()
-    return Result(columns, (tuple(row) for row in cursor), -1)
+    return Result(columns, cursor, -1)  # apsw's rows are tuples already
 
 
 def _target(text: str) -> Resource | None:

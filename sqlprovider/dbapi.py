@@ -255,10 +255,13 @@ class Cursor:
         return self
 
     def __next__(self) -> Row:
-        row = self.fetchone()
-        if row is None:
-            raise StopIteration
-        return row
+        """`for row in cursor`: fetchone() without its per-row checks once the cursor is known good."""
+        if self._rows is None or self._closed or self.connection._closed:
+            self._check(fetching=True)
+        try:
+            return next(self._rows)
+        except apsw.Error as exc:
+            raise _translate(exc) from None
 
     def _next(self) -> Row | None:
         try:

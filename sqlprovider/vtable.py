@@ -230,6 +230,7 @@ class Cursor:
         self._stream: PageStream | None = None
         self._listing: Listing | None = None
         self._item: dict[str, Any] | None = None
+        self._row: tuple[SqlValue, ...] | None = None  # the item's visible values, made when first asked
         self._rowid = 0
 
     def Filter(self, indexnum: int, indexname: str, constraintargs: tuple[Any, ...]) -> None:
@@ -274,6 +275,7 @@ class Cursor:
             self._item = None
             return
         self._listing, self._item = nxt
+        self._row = None
         self._rowid = self.table.remember(self._listing.deployment, self._item)
 
     def Rowid(self) -> int:
@@ -284,8 +286,9 @@ class Cursor:
         if number < 0:
             return self._rowid
         if number < self.n_visible:
-            column = self.columns[number]
-            return _to_sql(self._item.get(column.name), column)
+            if self._row is None:  # converted once per row, and only if SQLite reads a column of it
+                self._row = self.resource.row_from_item(self._item)
+            return self._row[number]
         name = self.resource.canonical(self.names[number])
         if name == self.resource.deployment_param:
             return self._listing.deployment

@@ -13,6 +13,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+import orjson
+
 from sqlprovider.errors import StatementError, ValidationError
 
 SqlValue = str | int | float | bytes | None
@@ -129,8 +131,15 @@ class Resource:
     description: str = ""
     column_index: dict[str, int] = field(init=False, repr=False, compare=False)
     aliases: dict[str, str] = field(init=False, repr=False, compare=False)  # alias -> parameter name
+    # row_from_item's plan, made once: it runs for every row of every listing
+    _visible: tuple[str, ...] = field(init=False, repr=False, compare=False)
+    _json_positions: tuple[int, ...] = field(init=False, repr=False, compare=False)
+    _scalar_positions: tuple[int, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "_visible", tuple(c.name for c in self.columns))
+        object.__setattr__(self, "_json_positions", tuple(i for i, c in enumerate(self.columns) if c.is_json))
+        object.__setattr__(self, "_scalar_positions", tuple(i for i, c in enumerate(self.columns) if not c.is_json))
         aliases = {alias: p.name for p in self.params for alias in p.aliases}
         names = [c.name for c in self.columns] + [p.name for p in self.params] + list(aliases)
         object.__setattr__(self, "aliases", aliases)
@@ -180,7 +189,15 @@ class Resource:
     # --- API object -> SQL row -------------------------------------------------------------
     def row_from_item(self, item: Mapping[str, Any]) -> tuple[SqlValue, ...]:
         """The visible column values of one API object (JSON columns as compact JSON text)."""
-        return tuple(_to_sql(item.get(c.name), c) for c in self.columns)
+        get = item.get
+        values = [get(name) for name in self._visible]
+        for i in self._json_positions:
+            if values[i] is not None:
+                values[i] = _encode_json(values[i])
+        for i in self._scalar_positions:  # the API's str/int/float pass as they are; anything else converts
+            if values[i].__class__ not in _PLAIN:
+                values[i] = _to_sql(values[i], self.columns[i])
+        return tuple(values)
 
     def unwrap(self, endpoint: Endpoint, answer: Mapping[str, Any]) -> Mapping[str, Any]:
         if endpoint.response_key and isinstance(answer.get(endpoint.response_key), Mapping):
@@ -281,15 +298,27 @@ def _absent(value: object) -> bool:
     return value is None or (isinstance(value, str) and value.strip() == "")
 
 
+_stdlib_encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode  # as orjson writes it
+
+
+def _encode_json(value: Any) -> str:
+    """Compact JSON text of an API value; runs for every JSON column of every listed row, hence orjson."""
+    try:
+        return orjson.dumps(value).decode()
+    except TypeError:  # what orjson cannot encode (integers beyond 64 bits): the stdlib can
+        return _stdlib_encode(value)
+
+
+_PLAIN = frozenset({str, int, float, type(None)})  # SQLite takes these as they are
+
+
 def _to_sql(value: Any, column: Column) -> SqlValue:
     if value is None:
         return None
-    if column.is_json:
-        return json.dumps(value, separators=(",", ":"))
+    if column.is_json or isinstance(value, (dict, list)):
+        return _encode_json(value)
     if isinstance(value, bool):
         return int(value)
-    if isinstance(value, (dict, list)):
-        return json.dumps(value, separators=(",", ":"))
     return value
 
 
