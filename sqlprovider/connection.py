@@ -47,14 +47,17 @@ class Connection:
     """A SQLite connection with the resources registered as eponymous virtual tables."""
 
     def __init__(self, *, max_workers: int = 8, retry: RetryPolicy | None = None, dry_run: bool = False,
-                 max_affected: int | None = None) -> None:
+                 max_affected: int | None = None, deployment: str | None = None) -> None:
+        if deployment is not None:
+            deployments.check_name(deployment)  # a bad default is refused now, not at the first statement
         self.db = apsw.Connection(":memory:")
         self.retry = retry
         #: dry_run (no mutating request is sent) and observers (see every request) for all workspaces.
         self.requests = RequestOptions(dry_run=dry_run)
         self._workspaces: dict[str, Workspace] = {}
         self._lock = threading.Lock()
-        self.engine = Engine(workspace=self.workspace, max_workers=max_workers, max_affected=max_affected)
+        self.engine = Engine(workspace=self.workspace, max_workers=max_workers, max_affected=max_affected,
+                             default_deployment=deployment or None)
         for resource in RESOURCES:
             for name in (resource.name, resource.qualified_name):
                 self.db.create_module(name, Module(resource, self.engine), use_bestindex_object=True,
@@ -126,7 +129,8 @@ class Connection:
         if kind not in ("update", "delete"):
             return False
         equalities = {resource.canonical(c) for c in statements.where_equalities(text) or ()}
-        if equalities != {resource.deployment_param, resource.key}:
+        pinned = {resource.deployment_param, resource.key}
+        if equalities != pinned and not (self.engine.default_deployment and equalities == {resource.key}):
             return False
         if kind == "delete":
             return returning is None  # DELETE ... RETURNING lists first so it can return the whole row
@@ -179,6 +183,8 @@ class Connection:
             raise ProgrammingError(f"EXEC {resource.name}.{method.name}: unknown parameter @{unknown[0]}; "
                                    f"valid parameters are " + ", ".join("@" + v for v in valid))
         deployment = given.get(resource.deployment_param)
+        if deployment in (None, ""):
+            deployment = self.engine.default_deployment
         if deployment in (None, ""):
             raise StatementError(f"EXEC {resource.name}.{method.name} needs @{resource.deployment_param}: "
                                  f"add @{resource.deployment_param}='<workspace>'")

@@ -27,6 +27,7 @@ sqlite_version_info = tuple(int(part) for part in sqlite_version.split("."))
 Row = tuple[Any, ...]
 Params = Sequence[Any] | Mapping[str, Any] | None
 WRITES = ("insert", "update", "delete")
+DEPLOYMENT_OPTIONS = ("deployment", "workspace", "profile")  # connect() names of the default workspace
 
 
 # --- types (PEP 249 "Type Objects and Constructors") ---------------------------------------------------
@@ -96,10 +97,7 @@ class Connection(EngineConnection):
     NotSupportedError = errors.NotSupportedError
 
     def __init__(self, **options: Any) -> None:
-        if "deployment" in options:
-            raise NotSupportedError("connect(deployment=...) is not supported: name the workspace in each "
-                                    "statement, e.g. WHERE deployment_name = 'sandbox'")
-        super().__init__(**options)
+        super().__init__(**default_deployment(options))
         self._closed = False
 
     @property
@@ -137,6 +135,20 @@ class Connection(EngineConnection):
     def check_open(self) -> None:
         if self._closed:
             raise InterfaceError("the connection is closed: open a new one with sqlprovider.connect()")
+
+
+def default_deployment(options: Mapping[str, Any]) -> dict[str, Any]:
+    """connect() options with `workspace=` or `profile=` (other names of the default workspace) as `deployment=`.
+
+    A profile is a deployment name (deployments.py looks for a profile of that name first).
+    """
+    names = [n for n in DEPLOYMENT_OPTIONS if options.get(n) not in (None, "")]
+    values = {options[n] for n in names}
+    if len(values) > 1:
+        given = " and ".join(f"{n}={options[n]!r}" for n in names)
+        raise ProgrammingError(f"connect(): {given} disagree: they all name the default workspace; give one")
+    rest = {k: v for k, v in options.items() if k not in DEPLOYMENT_OPTIONS}
+    return {**rest, "deployment": values.pop()} if values else rest
 
 
 # --- cursor ---------------------------------------------------------------------------------------------

@@ -132,10 +132,14 @@ def _estimate(args: Iterable[str], pushed: dict[str, Pushdown], missing: Sequenc
     return float(10 * rows + 100), max(rows, 1)
 
 
-def build_scan(resource: Resource, plan: ScanPlan, values: Sequence[Any]) -> Scan:
-    """Turn the plan and Filter's runtime values into the listings to run."""
-    if plan.missing:
-        name = plan.missing[0]
+def build_scan(resource: Resource, plan: ScanPlan, values: Sequence[Any], default_deployment: str | None = None) -> Scan:
+    """Turn the plan and Filter's runtime values into the listings to run.
+
+    `default_deployment` (the connection's `deployment` option) stands in when no constraint names one.
+    """
+    missing = [m for m in plan.missing if not (m == resource.deployment_param and default_deployment)]
+    if missing:
+        name = missing[0]
         raise StatementError(
             f"{resource.name} needs {name}: add WHERE {name} = '<workspace>' "
             f"(or {name} = 'sandbox' for the local sandbox workspace)")
@@ -174,6 +178,8 @@ def build_scan(resource: Resource, plan: ScanPlan, values: Sequence[Any]) -> Sca
                 params[pushed[column].param] = _pass_value(resource, column, value)
 
     _fold_aliases(resource, sets)
+    if resource.deployment_param not in sets and default_deployment:
+        sets[resource.deployment_param] = {default_deployment}
     if any(v is not None and not v for v in sets.values()) or any(not vals for _, vals in any_of):
         return Scan((), tuple(any_of), key, limit, offset)  # a contradiction: nothing can match
     if any_of:

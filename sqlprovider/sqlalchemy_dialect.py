@@ -1,7 +1,7 @@
 """The SQLAlchemy dialect `sqlprovider://`: SQLite's dialect over the sqlprovider DB-API module.
 
 Registered through the `sqlalchemy.dialects` entry point (install the `sqlalchemy` extra), so
-`create_engine("sqlprovider://?max_workers=4")` works and BI tools built on SQLAlchemy (Superset,
+`create_engine("sqlprovider://?max_workers=4")` (or `sqlprovider://sandbox`, a default workspace) works and BI tools built on SQLAlchemy (Superset,
 pandas) can browse and query the resources. Reflection answers from the resource definitions:
 the resources are eponymous virtual tables, which SQLite's catalogue does not list.
 """
@@ -16,6 +16,7 @@ from sqlalchemy.dialects.sqlite.base import SQLiteDialect
 from sqlalchemy.engine.url import URL
 from sqlalchemy.exc import ArgumentError, NoSuchTableError
 
+from sqlprovider.dbapi import DEPLOYMENT_OPTIONS
 from sqlprovider.resources import RESOURCES, lookup
 from sqlprovider.resources.base import Resource
 
@@ -39,10 +40,21 @@ class SQLProviderDialect(SQLiteDialect):
         return sqlprovider
 
     def create_connect_args(self, url: URL) -> tuple[list[Any], dict[str, Any]]:
-        """`sqlprovider://?max_workers=4&dry_run=true` -> connect(max_workers=4, dry_run=True)."""
-        if url.host or url.database or url.username:
-            raise ArgumentError("a sqlprovider:// URL takes no host or database: write sqlprovider://?max_workers=4")
-        return [], connect_options(dict(url.query))
+        """`sqlprovider://prod?max_workers=4` -> connect(deployment="prod", max_workers=4).
+
+        The host part, like the `deployment` (`workspace`, `profile`) option, is the default workspace:
+        queries that name none use it.
+        """
+        if url.database or url.username or url.password or url.port:
+            raise ArgumentError("a sqlprovider:// URL takes a workspace name and options only: write "
+                                "sqlprovider://<workspace>?max_workers=4 (e.g. sqlprovider://sandbox)")
+        options = connect_options(dict(url.query))
+        if url.host:
+            clash = [f"{n}={v!r}" for n, v in options.items() if n in DEPLOYMENT_OPTIONS and v != url.host]
+            if clash:
+                raise ArgumentError(f"the URL names workspace {url.host!r} and {clash[0]}: give one")
+            options["deployment"] = url.host
+        return [], options
 
     def _get_server_version_info(self, connection: Any) -> tuple[int, ...]:
         return self.dbapi.sqlite_version_info
@@ -94,10 +106,11 @@ def connect_options(query: dict[str, Any]) -> dict[str, Any]:
             if value.lower() not in _TRUE + _FALSE:
                 raise ArgumentError(f"URL option dry_run={value!r}: give true or false")
             options[name] = value.lower() in _TRUE
-        elif name == "deployment":
-            options[name] = value  # refused by connect() with the fix: name it in each statement
+        elif name in DEPLOYMENT_OPTIONS:
+            options[name] = value  # connect() checks the name and that the spellings agree
         else:
-            raise ArgumentError(f"unknown URL option {name!r}; sqlprovider:// takes max_workers and dry_run")
+            raise ArgumentError(f"unknown URL option {name!r}; sqlprovider:// takes max_workers, dry_run and "
+                                f"deployment (or workspace, profile)")
     return options
 
 

@@ -40,6 +40,7 @@ class Engine:
 
     workspace: Callable[[str], Workspace]
     max_workers: int = 8
+    default_deployment: str | None = None  # used when a statement names no workspace (connect(deployment=...))
     kind: str = "other"  # the running statement's verb, set by the front end
     keyed: bool = False  # UPDATE/DELETE pinned to deployment and key by equality only
     results: list[WriteResult] = field(default_factory=list)  # answers of the last flushed writes
@@ -208,8 +209,11 @@ class Table:
         name = self.resource.deployment_param
         deployment = values.get(name)
         if deployment in (None, ""):
+            deployment = self.engine.default_deployment
+        if deployment in (None, ""):
             raise StatementError(f"{verb} needs {name}: add it to the column list, e.g. INSERT INTO "
-                                 f"{self.resource.name} ({name}, events, ...) VALUES ('sandbox', ...)")
+                                 f"{self.resource.name} ({name}, events, ...) VALUES ('sandbox', ...), or "
+                                 f"connect with a default workspace (connect(deployment='sandbox'))")
         self.engine.workspace(str(deployment))  # refuses bad names and missing credentials before any request
         return str(deployment)
 
@@ -236,8 +240,8 @@ class Cursor:
     def Filter(self, indexnum: int, indexname: str, constraintargs: tuple[Any, ...]) -> None:
         """Called to start (or restart) a scan with the runtime values of the consumed constraints."""
         self.Close()
-        scan = planner.build_scan(self.resource, _plan(indexname), constraintargs)
         engine = self.table.engine
+        scan = planner.build_scan(self.resource, _plan(indexname), constraintargs, engine.default_deployment)
         for listing in scan.listings:
             engine.workspace(listing.deployment)  # bad names / credentials fail before any request
         if engine.keyed and engine.kind in ("update", "delete") and scan.key and len(scan.listings) == 1:

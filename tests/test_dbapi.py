@@ -225,11 +225,6 @@ def test_context_manager_closes():
     assert conn.closed
 
 
-def test_deployment_option_is_refused_with_the_fix():
-    with pytest.raises(sqlprovider.NotSupportedError, match="WHERE deployment_name = 'sandbox'"):
-        sqlprovider.connect(deployment="ws1")
-
-
 def test_errors_are_pep249_classes(ws1, conn):
     with pytest.raises(sqlprovider.ProgrammingError, match="needs deployment_name"):
         conn.execute("SELECT * FROM model_registry_webhooks").fetchall()

@@ -89,17 +89,20 @@ def test_url_options_go_to_connect(ws1):
 
 
 @pytest.mark.parametrize("url, message", [
-    ("sqlprovider://?colour=red", "unknown URL option 'colour'; sqlprovider:// takes max_workers and dry_run"),
+    ("sqlprovider://?colour=red", "unknown URL option 'colour'; sqlprovider:// takes max_workers, dry_run and "
+                                  "deployment"),
     ("sqlprovider://?max_workers=0", "max_workers='0': give a whole number of at least 1"),
     ("sqlprovider://?dry_run=maybe", "dry_run='maybe': give true or false"),
-    ("sqlprovider://host/db", "a sqlprovider:// URL takes no host or database"),
+    ("sqlprovider://sandbox/db", "a sqlprovider:// URL takes a workspace name and options only"),
+    ("sqlprovider://user@sandbox", "a sqlprovider:// URL takes a workspace name and options only"),
+    ("sqlprovider://sandbox:8080", "a sqlprovider:// URL takes a workspace name and options only"),
 ])
 def test_bad_urls_are_refused_by_create_engine_with_the_fix(url, message):
     with pytest.raises(sqlalchemy.exc.ArgumentError, match=message):
         sqlalchemy.create_engine(url)
 
 
-def test_a_deployment_url_option_is_refused_with_the_fix():
-    engine = sqlalchemy.create_engine("sqlprovider://?deployment=ws1")
-    with pytest.raises(sqlalchemy.exc.DBAPIError, match="name the workspace in each statement"):
+def test_a_bad_workspace_in_the_url_is_refused_at_connect():
+    engine = sqlalchemy.create_engine("sqlprovider://?deployment=a.b")
+    with pytest.raises(sqlalchemy.exc.DBAPIError, match="deployment_name 'a.b' is not a workspace name"):
         engine.connect()
