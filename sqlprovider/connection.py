@@ -108,7 +108,7 @@ class Connection:
         self.engine.results = []
         self.engine.rows.clear()  # rows remembered for UPDATE/DELETE live for one statement
         try:
-            cursor = self.db.cursor().execute(text, params)
+            cursor = _execute(self.db, text, params)
             if kind not in ("insert", "update", "delete"):
                 return _lazy_result(cursor)
             for _ in cursor:
@@ -230,6 +230,22 @@ class Connection:
         return rows[0][0]
 
 
+def _execute(db: apsw.Connection, text: str, params: Params) -> apsw.Cursor:
+    """db.execute, with apsw's Python errors about parameters turned into ProgrammingError (PEP 249)."""
+    try:
+        return db.cursor().execute(text, params)
+    except KeyError as exc:  # apsw: a named parameter missing from the mapping
+        name = exc.args[0] if exc.args else None
+        if not isinstance(params, Mapping) or not isinstance(name, str) or name in params:
+            raise
+        raise ProgrammingError(f"no value for parameter :{name}: add {name!r} to the parameters") from None
+    except TypeError as exc:
+        if not str(exc).startswith("Bad binding argument type"):
+            raise
+        raise ProgrammingError(f"{exc}: parameters are str, int, float, bytes or None "
+                               f"(JSON columns take JSON text, e.g. json.dumps(value))") from None
+
+
 def _lazy_result(cursor: apsw.Cursor) -> Result:
     try:
         columns = tuple(name for name, _ in cursor.getdescription())
@@ -256,7 +272,7 @@ def _translate(exc: apsw.Error, prefix: str = "") -> Error:
         if message.startswith(name):
             message = message[len(name):]
     message = prefix + message.replace("\n", " ")
-    if isinstance(exc, apsw.SQLError):
+    if isinstance(exc, (apsw.SQLError, apsw.BindingsError)):  # PEP 249: a wrong parameter count is a programming error
         return ProgrammingError(message)
     if isinstance(exc, apsw.ConstraintError):
         return IntegrityError(message)

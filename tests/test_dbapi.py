@@ -230,3 +230,16 @@ def test_errors_are_pep249_classes(ws1, conn):
         conn.execute("SELECT * FROM model_registry_webhooks").fetchall()
     with pytest.raises(sqlprovider.ProgrammingError, match="no such table"):
         conn.execute("SELECT * FROM nope")
+
+
+@pytest.mark.parametrize("sql, params, message", [
+    ("SELECT ?", (1, 2), "Incorrect number of bindings supplied.  The current statement uses 1 and there are 2"),
+    ("SELECT ?", None, "Statement has 1 bindings but you didn't supply any"),
+    ("SELECT :a", {"b": 1}, "no value for parameter :a: add 'a' to the parameters"),
+    ("SELECT ?", [["x"]], "Bad binding argument type supplied - argument #1: type list: parameters are str, int, "
+                          "float, bytes or None (JSON columns take JSON text, e.g. json.dumps(value))"),
+])
+def test_parameter_mistakes_are_programming_errors(conn, sql, params, message):
+    with pytest.raises(sqlprovider.ProgrammingError) as caught:
+        conn.execute(sql, params)
+    assert str(caught.value).startswith(message) and "\n" not in str(caught.value)
