@@ -71,6 +71,17 @@ def test_events_in_is_one_listing_with_the_events_repeated(ws1, conn):
                                             ("max_results", "1000")), None)]
 
 
+def test_all_of_several_events_as_the_readme_writes_it(ws1, conn):
+    ws1.create(events=["COMMENT_CREATED"])
+    both = ws1.create(events=["COMMENT_CREATED", "MODEL_VERSION_TAG_SET"])
+    ws1.reset()
+    rows = conn.execute("SELECT id FROM model_registry_webhooks WHERE deployment_name = 'ws1' "
+                        "AND events = 'COMMENT_CREATED' "
+                        "AND EXISTS (SELECT 1 FROM json_each(events) WHERE value = 'MODEL_VERSION_TAG_SET')").fetchall()
+    assert rows == [(both["id"],)]
+    assert ws1.calls() == [("GET", "list", (("events", "COMMENT_CREATED"), ("max_results", "1000")), None)]
+
+
 def test_unknown_event_is_refused_with_the_valid_names(ws1, conn):
     ws1.reset()
     with pytest.raises(sqlprovider.ValidationError, match=r"events: unknown value 'MODEL_CREATED'; valid values are MODEL_VERSION_CREATED, MODEL_VERSION_TRANSITIONED_STAGE, "):
