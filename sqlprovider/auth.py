@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 
 import requests
 
-from sqlprovider.client import AuthHeaders, _reason
+from sqlprovider.client import AuthHeaders, _reason, redirect_target
 from sqlprovider.errors import ApiError, ConfigurationError
 from sqlprovider.redact import MASK, redact_text
 
@@ -228,6 +228,11 @@ class OAuthM2M:
         self.token_requests += 1
         log.debug("%s POST %s (OAuth M2M, client id %s, secret %s) -> %s in %.3fs", self.workspace, endpoint,
                   self.client_id, MASK, response.status_code, time.perf_counter() - started)
+        if 300 <= response.status_code < 400:  # not followed: it would resend the client secret elsewhere
+            target = redirect_target(response)
+            raise self._error(f"HTTP {response.status_code} redirect to {target or 'no usable Location'}, not "
+                              f"followed (the client secret goes only to {origin(endpoint)}); set the workspace's "
+                              f"final host in its profile", endpoint, status=response.status_code)
         answer = _json(response)
         if response.status_code != 200:
             raise self._refused(response.status_code, answer, endpoint)

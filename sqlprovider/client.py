@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urljoin, urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -125,6 +126,8 @@ class Workspace:
                 error = self._error(method, path, f"no answer from {self.host} in time ({_reason(exc)})")
             else:
                 status = response.status_code
+                if 300 <= status < 400:  # never followed: it would resend the credential and body elsewhere
+                    raise self._redirect_error(method, path, response)
                 if status < 400:
                     return self._decode(method, path, response)
                 error = self._api_error(method, path, response)
@@ -163,7 +166,7 @@ class Workspace:
         started = time.perf_counter()
         response = self.session.request(
             method, self.host + path, params=pairs, json=body if body is not None else None,
-            headers=headers, timeout=(self.retry.connect_timeout, self.retry.read_timeout))
+            headers=headers, timeout=(self.retry.connect_timeout, self.retry.read_timeout), allow_redirects=False)
         if self.options.observers or log.isEnabledFor(logging.DEBUG):
             record = RequestRecord(self.name, method, path, tuple(pairs or ()), redact(body), True,
                                    response.status_code, time.perf_counter() - started)
@@ -227,6 +230,19 @@ class Workspace:
             source = getattr(self.auth, "source", None) or "DATABRICKS_TOKEN or the profile"
             text += f"; {hint.format(workspace=self.name, source=source)}"
         return self._error(method, path, text, status=status, error_code=code)
+
+    def _redirect_error(self, method: str, path: str, response: requests.Response) -> ApiError:
+        """A 3xx answer, which is never followed: where it pointed, and what to configure instead."""
+        status, target = response.status_code, redirect_target(response)
+        if target is not None and target != self.host:
+            where = f"to {target}"
+            fix = f"if {target} is the workspace's final host, set host = {target} in its profile"
+        else:
+            where = f"to another path on {self.host}" if target else "with no usable Location"
+            fix = "set the workspace's final host in its profile (the workspace URL itself, not a proxy or login page)"
+        text = (f"HTTP {status} redirect {where}, not followed (credentials and request bodies go only to "
+                f"{self.host}); {fix}")
+        return self._error(method, path, _without_secrets(text, response.request), status=status)
 
     def _decode(self, method: str, path: str, response: requests.Response) -> dict[str, Any]:
         if not response.content.strip():
@@ -299,6 +315,23 @@ def _query_pairs(query: Mapping[str, Any] | None) -> list[tuple[str, str]] | Non
         for item in value if isinstance(value, (list, tuple)) else [value]:
             pairs.append((key, str(item)))
     return pairs
+
+
+def redirect_target(response: requests.Response) -> str | None:
+    """Where a 3xx answer points, as `scheme://host[:port]` only (no user info, path or query: they may
+    carry secrets); None when its Location is missing or not an http(s) URL of a host."""
+    location = (response.headers.get("Location") or "").strip()
+    try:
+        parts = urlsplit(urljoin(response.url or "", location))
+        host, port = parts.hostname, parts.port
+    except ValueError:
+        return None
+    if not location or parts.scheme not in ("http", "https") or not host \
+            or not re.fullmatch(r"[a-z0-9._:-]{1,253}", host):
+        return None
+    shown = f"[{host}]" if ":" in host else host
+    default = {"http": 80, "https": 443}[parts.scheme]
+    return f"{parts.scheme}://{shown}" + (f":{port}" if port is not None and port != default else "")
 
 
 def _retry_after(response: requests.Response) -> float | None:
