@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import json
+import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -23,6 +24,14 @@ def isolated_data_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pyt
     data_dir = tmp_path_factory.mktemp("data")
     monkeypatch.setenv("SQLPROVIDER_DATA_DIR", str(data_dir))
     return data_dir
+
+
+@pytest.fixture
+def closed_port() -> int:
+    """A loopback TCP port nobody listens on: bound to find a free one, then released."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import sqlite3
 import threading
 import time
@@ -25,12 +24,6 @@ def read(path, sql: str) -> list[tuple]:
         return db.execute(sql).fetchall()
     finally:
         db.close()
-
-
-def closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def point_profiles(tmp_path, monkeypatch, **hosts: str) -> None:
@@ -78,7 +71,8 @@ def test_by_default_every_resource_gets_a_table(ws1, tmp_path):
     assert {(t.resource, t.error) for t in report.tables} == {(name, None) for name in names}
 
 
-def test_a_failing_workspace_keeps_its_previous_rows_and_reports_the_error(two_workspaces, tmp_path, monkeypatch):
+def test_a_failing_workspace_keeps_its_previous_rows_and_reports_the_error(two_workspaces, tmp_path, monkeypatch,
+                                                                         closed_port):
     a, b = two_workspaces
     a.create(model_name="a1")
     kept = b.create(model_name="b1")
@@ -86,7 +80,7 @@ def test_a_failing_workspace_keeps_its_previous_rows_and_reports_the_error(two_w
     first = snapshot.write_snapshot(out, ["ws1", "ws2"], FAST, WEBHOOKS)
     ws2_fetched = next(t.fetched_at for t in first.tables if t.deployment == "ws2")
     a.create(model_name="a2")
-    port = closed_port()
+    port = closed_port
     point_profiles(tmp_path, monkeypatch, ws1=(a.sandbox.url, a.sandbox.token), ws2=(f"http://127.0.0.1:{port}", "t"))
     second = snapshot.write_snapshot(out, ["ws1", "ws2"], FAST, WEBHOOKS)
     assert [(t.deployment, t.row_count) for t in second.errors] == [("ws2", 1)]

@@ -3,7 +3,6 @@ with paging and a webhook_id filter, kept in the data file across restarts."""
 
 from __future__ import annotations
 
-import socket
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -53,19 +52,13 @@ def whole_log(sb: Sandbox, **query) -> list[dict]:
     return answer.json().get("deliveries", [])
 
 
-def closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def test_rows_for_test_and_emit_deliveries(sandbox, receiver):
+def test_rows_for_test_and_emit_deliveries(sandbox, receiver, closed_port):
     before = int(time.time() * 1000)
     url = receiver.url.replace("http://", "http://user:pw@") + "?key=hidden#frag"
     http = create(sandbox, model_name="churn", http_url_spec={"url": url, "secret": SECRET,
                                                               "authorization": AUTHORIZATION})
     job = create(sandbox, model_name="churn", job_spec={"job_id": 42, "access_token": "dapi-job-token"})
-    down_url = f"http://127.0.0.1:{closed_port()}/down"
+    down_url = f"http://127.0.0.1:{closed_port}/down"
     down = create(sandbox, http_url_spec={"url": down_url})
 
     run_test(sandbox, http)
