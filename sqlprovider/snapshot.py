@@ -4,6 +4,9 @@ One table per resource (its visible columns plus `deployment_name`; JSON columns
 and `_snapshot(deployment_name, resource, fetched_at, row_count, error)`. The file is written
 beside OUT.db and then `os.replace`d over it, so a reader sees the old file or the new one, never
 a half-written one. A workspace that fails keeps its previous rows (copied from the old file).
+A sandbox-only resource (`Resource.sandbox_only`) is copied by default only from deployment 'sandbox',
+since a Databricks workspace has no such endpoint; naming it (`resources=`, `--resource`) copies it
+from every deployment, e.g. from a profile that points at `sqlprovider sandbox serve`.
 """
 
 from __future__ import annotations
@@ -15,13 +18,14 @@ import stat
 import sys
 import time
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, TextIO
 
+from sqlprovider.deployments import SANDBOX
 from sqlprovider.errors import Error, InterfaceError, OperationalError, ProgrammingError
 from sqlprovider.resources import RESOURCES, lookup
 from sqlprovider.resources.base import Resource
@@ -49,6 +53,8 @@ class TableStatus:
 class SnapshotReport:
     path: Path
     tables: tuple[TableStatus, ...]
+    #: (deployment, resource) pairs not copied: sandbox-only resources of other deployments (no `_snapshot` row)
+    skipped: tuple[tuple[str, str], ...] = ()
 
     @property
     def errors(self) -> list[TableStatus]:
@@ -74,7 +80,10 @@ def write_snapshot(path: str | os.PathLike[str], deployments: Sequence[str],
                    resources: Sequence[str] | None = None) -> SnapshotReport:
     """Fetch every resource (default: all) of every deployment and atomically replace `path` with the result.
 
-    Fetch failures do not raise: they are in the report (and `_snapshot`), with the previous rows kept.
+    By default a sandbox-only resource is fetched only from deployment 'sandbox' (the others are in
+    `skipped`); one named in `resources` is fetched from every deployment. Every chosen resource gets
+    its table either way. Fetch failures do not raise: they are in the report (and `_snapshot`), with
+    the previous rows kept.
     """
     path = Path(path)
     chosen = _resources(resources)
@@ -82,10 +91,17 @@ def write_snapshot(path: str | os.PathLike[str], deployments: Sequence[str],
     if not names:
         raise ProgrammingError("snapshot needs at least one deployment: add --deployment NAME")
     _check_target(path)
+    plan = {name: [r for r in chosen if resources or _copied_by_default(r, name)] for name in names}
     with ThreadPoolExecutor(max_workers=min(len(names), 8), thread_name_prefix="snapshot") as pool:
-        fetched = [f for batch in pool.map(lambda name: _fetch(name, chosen, connect_options or {}), names)
+        fetched = [f for batch in pool.map(lambda name: _fetch(name, plan[name], connect_options or {}), names)
                    for f in batch]
-    return SnapshotReport(path, _write(path, chosen, fetched))
+    skipped = tuple((name, r.name) for name in names for r in chosen if r not in plan[name])
+    return SnapshotReport(path, _write(path, chosen, fetched), skipped)
+
+
+def _copied_by_default(resource: Resource, deployment: str) -> bool:
+    """False for a sandbox-only resource of any deployment but the sandbox: a workspace has no such endpoint."""
+    return not resource.sandbox_only or deployment == SANDBOX
 
 
 def _resources(names: Sequence[str] | None) -> list[Resource]:
@@ -110,11 +126,13 @@ def _check_target(path: Path) -> None:
 
 
 # --- fetching ------------------------------------------------------------------------------------------
-def _fetch(deployment: str, resources: Iterable[Resource], options: dict[str, Any]) -> list[_Fetched]:
+def _fetch(deployment: str, resources: Sequence[Resource], options: dict[str, Any]) -> list[_Fetched]:
     """Every row of each resource in one workspace; a failure is recorded, not raised."""
     import sqlprovider
 
-    out = []
+    out: list[_Fetched] = []
+    if not resources:
+        return out
     with sqlprovider.connect(**options) as conn:
         for resource in resources:
             columns = ", ".join(f'"{name}"' for name in _columns(resource))

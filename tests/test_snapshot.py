@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+import requests
 
 import sqlprovider
 from sqlprovider import cli, snapshot
@@ -63,12 +66,92 @@ def test_sqlite3_reads_every_row_of_every_workspace(two_workspaces, tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []  # no temp file left
 
 
-def test_by_default_every_resource_gets_a_table(ws1, tmp_path):
+def test_by_default_every_resource_gets_a_table(tmp_path):
     out = tmp_path / "snap.db"
-    report = snapshot.write_snapshot(out, ["ws1"])
+    report = snapshot.write_snapshot(out, ["sandbox"])
     names = {r.name for r in RESOURCES}
     assert {row[0] for row in read(out, "SELECT name FROM sqlite_master")} == names | {"_snapshot"}
     assert {(t.resource, t.error) for t in report.tables} == {(name, None) for name in names}
+    assert report.skipped == ()
+
+
+class Workspace:
+    """A loopback workspace that is not a sandbox: it lists registry webhooks and, like Databricks, answers
+    404 ENDPOINT_NOT_FOUND to anything else. Records the paths it is asked for."""
+
+    def __init__(self, hooks: list[dict]) -> None:
+        self.paths: list[str] = []
+        paths = self.paths
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                path = self.path.split("?")[0]
+                paths.append(path)
+                if path == "/api/2.0/mlflow/registry-webhooks/list":
+                    status, body = 200, {"webhooks": hooks}
+                else:
+                    status, body = 404, {"error_code": "ENDPOINT_NOT_FOUND",
+                                         "message": f"No API found for 'GET {path.removeprefix('/api/2.0')}'"}
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def prod(tmp_path, monkeypatch):
+    """Deployment 'prod': a non-sandbox loopback workspace holding one webhook."""
+    workspace = Workspace([{"id": "a" * 32, "events": ["MODEL_VERSION_CREATED"], "status": "ACTIVE",
+                            "http_url_spec": {"url": "https://example.com/hook"}}])
+    point_profiles(tmp_path, monkeypatch, prod=(workspace.url, "dapi-prod"))
+    yield workspace
+    workspace.close()
+
+
+def test_sandbox_only_resources_are_copied_only_from_the_sandbox(prod, tmp_path, capsys):
+    out = tmp_path / "snap.db"
+    assert cli.main(["snapshot", str(out), "--deployment", "prod", "--deployment", "sandbox"]) == 0
+    captured = capsys.readouterr()
+    assert captured.err == "" and captured.out.rstrip().endswith(" from 2 workspaces")
+    assert prod.paths == ["/api/2.0/mlflow/registry-webhooks/list"]  # never the sandbox's deliveries endpoint
+    names = {r.name for r in RESOURCES}
+    assert {row[0] for row in read(out, "SELECT name FROM sqlite_master")} == names | {"_snapshot"}
+    assert read(out, "SELECT deployment_name, resource, error FROM _snapshot ORDER BY 1, 2") == [
+        ("prod", "model_registry_webhooks", None), ("sandbox", "model_registry_webhooks", None),
+        ("sandbox", "sandbox_deliveries", None)]
+    assert read(out, "SELECT id FROM model_registry_webhooks WHERE deployment_name = 'prod'") == [("a" * 32,)]
+    assert read(out, "SELECT count(*) FROM sandbox_deliveries WHERE deployment_name <> 'sandbox'") == [(0,)]
+    report = snapshot.write_snapshot(out, ["prod", "sandbox"])
+    assert report.skipped == (("prod", "sandbox_deliveries"),) and report.errors == []
+    assert [(t.deployment, t.resource) for t in report.tables] == [
+        ("prod", "model_registry_webhooks"), ("sandbox", "model_registry_webhooks"),
+        ("sandbox", "sandbox_deliveries")]
+
+
+def test_a_sandbox_only_resource_named_explicitly_is_copied_from_any_deployment(ws1, tmp_path):
+    # ws1 is a profile pointing at a sandbox server: naming the resource copies its delivery log
+    webhook = ws1.create(events=["MODEL_VERSION_CREATED"], model_name="m")
+    requests.post(ws1.base + "test", json={"id": webhook["id"]}, headers=ws1.headers, timeout=30)
+    out = tmp_path / "snap.db"
+    report = snapshot.write_snapshot(out, ["ws1"], resources=["sandbox_deliveries"])
+    assert (report.skipped, report.errors, report.row_count) == ((), [], 1)
+    assert read(out, "SELECT webhook_id, source, deployment_name FROM sandbox_deliveries") == [
+        (webhook["id"], "test", "ws1")]
+    assert read(out, "SELECT deployment_name, resource, row_count FROM _snapshot") == [
+        ("ws1", "sandbox_deliveries", 1)]
 
 
 def test_a_failing_workspace_keeps_its_previous_rows_and_reports_the_error(two_workspaces, tmp_path, monkeypatch,

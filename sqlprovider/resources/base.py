@@ -112,6 +112,8 @@ Rule = Callable[[Mapping[str, Any]], str | None]  # a cross-field check: message
 
 @dataclass(frozen=True)
 class Resource:
+    """One API object type served as a table: its columns, parameters, endpoints and rules, as data."""
+
     name: str
     qualified_name: str
     base_path: str
@@ -129,6 +131,9 @@ class Resource:
     immutable: tuple[str, ...] = ()  # columns an UPDATE may not change
     create_rules: tuple[Rule, ...] = ()
     description: str = ""
+    #: The endpoints exist only on the sqlprovider sandbox, never on a Databricks workspace: a snapshot copies
+    #: the resource by default only from deployment 'sandbox' (see snapshot.py).
+    sandbox_only: bool = False
     column_index: dict[str, int] = field(init=False, repr=False, compare=False)
     aliases: dict[str, str] = field(init=False, repr=False, compare=False)  # alias -> parameter name
     # row_from_item's plan, made once: it runs for every row of every listing

@@ -19,6 +19,7 @@ DELIVERIES = Resource(
     qualified_name="sqlprovider.sandbox.deliveries",
     base_path="/api/2.0/sandbox",
     description="The sandbox's delivery log (test and emitted events); EXEC .emit simulates an event.",
+    sandbox_only=True,
     columns=(
         Column("id", "INTEGER", description="Delivery number, increasing"),
         Column("webhook_id", description="The webhook delivered to"),
