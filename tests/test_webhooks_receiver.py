@@ -10,12 +10,13 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
 import requests
 
-from sqlprovider.receiver import Receiver
+from sqlprovider.receiver import Receiver, stop_signals
 from sqlprovider.sandbox import Sandbox
 
 API = "/api/2.0/mlflow/registry-webhooks/"
@@ -125,6 +126,17 @@ def receive(*args: str, **env: str) -> subprocess.Popen:
                             env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
+def stop(process: subprocess.Popen, sig: signal.Signals) -> tuple[str, str]:
+    """Send `sig` and collect the output; a process still running 10 s later is killed and fails the test."""
+    process.send_signal(sig)
+    try:
+        return process.communicate(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        out, err = process.communicate()
+        pytest.fail(f"sqlprovider receive did not stop within 10 s of {sig.name}; stdout={out!r} stderr={err!r}")
+
+
 def test_cli_prints_the_url_then_a_line_per_delivery_and_stops_on_sigint(sandbox):
     process = receive("--secret", SECRET, "--path", "/hooks")
     try:
@@ -138,8 +150,7 @@ def test_cli_prints_the_url_then_a_line_per_delivery_and_stops_on_sigint(sandbox
         assert run_test(sandbox, bad) == {"status_code": 401, "body": "bad signature"}
         assert process.stdout.readline().endswith(f"webhook={bad} NOT VERIFIED (bad signature)\n")
     finally:
-        process.send_signal(signal.SIGINT)
-        out, err = process.communicate(timeout=10)
+        out, err = stop(process, signal.SIGINT)
     assert process.returncode == 0
     assert out == ""  # nothing after the delivery lines
     assert err == "sqlprovider: receiving webhook deliveries, checking signatures; press Ctrl-C to stop\n"
@@ -154,8 +165,7 @@ def test_cli_secret_from_the_environment_and_sigterm(sandbox):
         assert run_test(sandbox, create(sandbox, url))["status_code"] == 200
         assert process.stdout.readline().endswith(" verified\n")
     finally:
-        process.send_signal(signal.SIGTERM)
-        out, err = process.communicate(timeout=10)
+        out, err = stop(process, signal.SIGTERM)
     assert process.returncode == 0 and "Traceback" not in err and SECRET not in out + err
 
 
@@ -167,11 +177,41 @@ def test_cli_without_a_secret_says_signatures_are_not_checked():
         assert process.stdout.readline().endswith(
             " MODEL_VERSION_CREATED model=- version=- webhook=- unsigned (signature not checked)\n")
     finally:
-        process.send_signal(signal.SIGINT)
-        out, err = process.communicate(timeout=10)
+        out, err = stop(process, signal.SIGINT)
     assert process.returncode == 0
     assert err == ("sqlprovider: receiving webhook deliveries, signatures not checked (no --secret); "
                    "press Ctrl-C to stop\n")
+
+
+def wakeup_fd() -> int:
+    fd = signal.set_wakeup_fd(-1)
+    signal.set_wakeup_fd(fd)
+    return fd
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_a_signal_before_the_wait_is_not_lost_and_the_handlers_are_restored(sig):
+    before, fd = signal.getsignal(sig), wakeup_fd()
+    with stop_signals() as wait_for_signal:
+        assert wait_for_signal(timeout=0.01) is False  # nothing yet
+        signal.raise_signal(sig)  # handled now, in the main thread, before anyone waits
+        assert wait_for_signal(timeout=10) is True
+    assert (signal.getsignal(sig), wakeup_fd()) == (before, fd)
+
+
+def test_a_signal_delivered_to_another_thread_wakes_the_waiting_main_thread():
+    delivered = threading.Event()
+
+    def deliver() -> None:  # the C-level handler runs in this thread, not the main one
+        signal.pthread_kill(threading.get_ident(), signal.SIGTERM)
+        delivered.set()
+
+    with stop_signals() as wait_for_signal:
+        thread = threading.Thread(target=deliver)
+        thread.start()
+        assert delivered.wait(10)
+        assert wait_for_signal(timeout=10) is True
+        thread.join(10)
 
 
 def test_cli_reports_a_port_in_use():
