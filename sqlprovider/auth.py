@@ -17,14 +17,15 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
-
-import requests
 
 from sqlprovider.client import AuthHeaders, _reason, redirect_target
 from sqlprovider.errors import ApiError, ConfigurationError
 from sqlprovider.redact import MASK, redact_text
+
+if TYPE_CHECKING:  # imported where a request is made: a start-up that sends none (`SELECT 1`) skips it
+    import requests
 
 log = logging.getLogger("sqlprovider.http")
 
@@ -197,6 +198,8 @@ class OAuthM2M:
         return self._endpoint
 
     def _discover(self) -> str:
+        import requests
+
         url = self.host + DISCOVERY_PATH
         try:
             response = self._session.get(url, timeout=self.timeout, allow_redirects=False)
@@ -216,6 +219,8 @@ class OAuthM2M:
         return endpoint
 
     def _fetch(self) -> _Token:
+        import requests
+
         endpoint = self.token_endpoint
         started = time.perf_counter()
         try:
@@ -299,6 +304,8 @@ class SdkCredentials:
 
 
 def _session() -> requests.Session:
+    import requests
+
     session = requests.Session()
     session.headers["User-Agent"] = "sqlprovider/0.1"
     return session

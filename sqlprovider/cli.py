@@ -6,10 +6,18 @@ import argparse
 import sys
 
 
+def port(text: str) -> int:
+    """A TCP port number 0-65535 from the command line (0: any free port). As an argparse type its
+    ValueError reads `invalid port value: '70000'`. Here rather than in sandbox.httpd, so that building
+    the parser does not import http.server."""
+    value = int(text)
+    if not 0 <= value <= 65535:
+        raise ValueError(f"port must be 0-65535, not {value}")
+    return value
+
+
 def _add_sandbox(subparsers: argparse._SubParsersAction) -> None:
     """`sqlprovider sandbox ...`: the local workspace server (see sqlprovider.sandbox)."""
-    from sqlprovider.sandbox import httpd
-
     def fault(text: str):
         """KIND[:COUNT[:ENDPOINT]] -> FaultSpec."""
         from sqlprovider.sandbox import FaultSpec
@@ -37,7 +45,7 @@ def _add_sandbox(subparsers: argparse._SubParsersAction) -> None:
                                         "Prints the base URL and the bearer token on start.")
     s.add_argument("--host", default="127.0.0.1",
                    help="address to listen on (default: 127.0.0.1; others need --token)")
-    s.add_argument("--port", type=httpd.port, default=8765, help="port (default: 8765; 0 picks a free one)")
+    s.add_argument("--port", type=port, default=8765, help="port (default: 8765; 0 picks a free one)")
     s.add_argument("--data", metavar="PATH", help="SQLite file (default: sandbox.db in the user's data directory)")
     s.add_argument("--token", help="the bearer token to accept (default: a random one, printed on start)")
     s.add_argument("--client-id", metavar="ID", help="OAuth M2M client id (with --client-secret)")
@@ -77,8 +85,6 @@ def _add_receive(subparsers: argparse._SubParsersAction) -> None:
     """`sqlprovider receive`: a local webhook receiver that prints and verifies deliveries."""
     import os
 
-    from sqlprovider.sandbox import httpd
-
     def run(args: argparse.Namespace) -> int:
         from sqlprovider.receiver import run as receive
 
@@ -89,7 +95,7 @@ def _add_receive(subparsers: argparse._SubParsersAction) -> None:
                                           "event, model, version, webhook id and whether the signature verified. "
                                           "Answers 401 when --secret is set and the signature is wrong.")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
-    p.add_argument("--port", type=httpd.port, default=8080, help="port (default: 8080; 0 picks a free one)")
+    p.add_argument("--port", type=port, default=8080, help="port (default: 8080; 0 picks a free one)")
     p.add_argument("--secret", default=os.environ.get("SQLPROVIDER_WEBHOOK_SECRET") or None,
                    help="the webhook's secret, to verify X-Databricks-Signature "
                         "(default: $SQLPROVIDER_WEBHOOK_SECRET; without one, signatures are not checked)")

@@ -13,10 +13,11 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 from urllib.parse import urlencode
 
-from sqlprovider.client import RequestOptions, RequestRecord
+if TYPE_CHECKING:  # annotations only: sqlprovider.client imports requests, which `SELECT 1` does not need
+    from sqlprovider.client import RequestOptions, RequestRecord
 
 ERASE = "\r\x1b[K"
 

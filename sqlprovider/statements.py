@@ -4,24 +4,31 @@ Pure functions over text (no connection, no HTTP): split a script into statement
 resource names, classify a statement, peel RETURNING off, parse EXEC, fill `{{ }}` templates.
 Everything works on the original text by splicing at sqlglot token offsets, so the rest of the
 user's SQL reaches SQLite byte-for-byte; the sqlglot parser is used only where a tree is needed.
+
+sqlglot is imported inside the functions that need it: importing it takes about 100 ms, as long as the
+rest of a cold start, and a plain statement (see `_plain`) is split, classified and passed through
+without it, so `sqlprovider exec -e "SELECT 1"` never loads it.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import threading
 from bisect import bisect_right
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import apsw
-from sqlglot import exp
-from sqlglot.dialects.sqlite import SQLite
-from sqlglot.dialects.tsql import TSQL
-from sqlglot.errors import ParseError, TokenError
-from sqlglot.tokens import Token, TokenType
 
 from sqlprovider.errors import StatementError, TemplateError
+
+if TYPE_CHECKING:
+    from sqlglot import exp
+    from sqlglot.dialects.dialect import Dialect
+    from sqlglot.errors import ParseError
+    from sqlglot.tokens import Token
 
 EXEC_FORM = "EXEC <resource>.<method> @param='value' ..."
 
@@ -36,87 +43,6 @@ WRITES = ("insert", "update", "delete")
 # Inside a quoted token (by its closing character) a placeholder's value is escaped by doubling
 # the quote; SQLite cannot escape ']' in a [name].
 CLOSING_QUOTES: dict[str, str] = {"'": "''", '"': '""', "`": "``", "]": "]"}
-
-
-class FrontDialect(SQLite):
-    """SQLite as sqlglot reads it, with two fixes for working on user text."""
-
-    class Tokenizer(SQLite.Tokenizer):
-        # The base tokenizer swallows the rest of a statement into one token after EXECUTE, SHOW,
-        # REPLACE...: that hides strings and names from us. Tokenize everything.
-        COMMANDS: set[TokenType] = set()
-
-    class Parser(SQLite.Parser):
-        PLACEHOLDER_PARSERS = {
-            **SQLite.Parser.PLACEHOLDER_PARSERS,
-            TokenType.PLACEHOLDER: lambda self: self._parse_numbered_placeholder(),
-        }
-
-        def _parse_numbered_placeholder(self) -> exp.Placeholder:
-            """Read SQLite's `?NNN` (sqlglot only knows a bare `?`)."""
-            if self._curr and self._curr.token_type == TokenType.NUMBER and self._curr.start == self._prev.end + 1:
-                self._advance()
-                return self.expression(exp.Placeholder(this=self._prev.text))
-            return self.expression(exp.Placeholder())
-
-
-class ExecDialect(TSQL):
-    """T-SQL's EXEC, as StackQL writes it: commas between parameters are optional."""
-
-    class Tokenizer(TSQL.Tokenizer):
-        IDENTIFIERS = [("[", "]")]  # "value" is a string, as in StackQL examples
-
-    class Parser(TSQL.Parser):
-        def _parse_execute(self) -> exp.Execute:
-            """Parse `<resource>.<method>` then `@name=value` pairs, with or without commas."""
-            if not self._curr or self._curr.token_type not in (TokenType.VAR, TokenType.IDENTIFIER):
-                self.raise_error("missing <resource>.<method> after EXEC")
-            target = self._parse_table_parts()
-            params: list[exp.Expr] = []
-            while self._curr:
-                if params and self._match(TokenType.COMMA) and not self._curr:
-                    break  # a trailing comma
-                if not self._match(TokenType.PARAMETER):
-                    self.raise_error(f"expected @param='value' but found {self._curr.text!r}")
-                    break
-                name = self._parse_parameter()
-                value = self._parse_exec_value() if self._match(TokenType.EQ) else None
-                params.append(exp.EQ(this=name, expression=value) if value is not None else name)
-            return self.expression(exp.Execute(this=target, expressions=params))
-
-        def _parse_exec_value(self) -> exp.Expr | None:
-            """A literal, NULL, a negative number, a `(SELECT ...)`, or a bare word (reported later as unquoted)."""
-            if self._curr and self._curr.token_type == TokenType.L_PAREN:
-                return self._parse_exec_query()
-            if self._match(TokenType.DASH):
-                number = self._parse_primary()
-                return exp.Neg(this=number) if number is not None else None
-            if self._curr and self._curr.token_type == TokenType.PARAMETER:
-                return None
-            return self._parse_primary() or self._parse_column()
-
-        def _parse_exec_query(self) -> exp.Expr:
-            """`( ... )` kept as the user's text, for SQLite to evaluate (see ExecQuery)."""
-            depth, end = 0, self._index
-            for end in range(self._index, len(self._tokens)):
-                depth += {TokenType.L_PAREN: 1, TokenType.R_PAREN: -1}.get(self._tokens[end].token_type, 0)
-                if depth == 0:
-                    break
-            else:
-                self.raise_error("missing ')' after the query of a parameter")
-            inner = self._tokens[self._index + 1:end]  # comments are not tokens: a trailing one is left out
-            self._advance(end - self._index + 1)
-            return ExecQuery(this=self.sql[inner[0].start:inner[-1].end + 1] if inner else "")
-
-
-class ExecQuery(exp.Expression):
-    """`@name=(SELECT ...)`: a parameter value computed by a query (its text is `this`)."""
-
-    arg_types = {"this": True}
-
-
-FRONT = FrontDialect()
-EXEC_DIALECT = ExecDialect()
 
 
 @dataclass(frozen=True)
@@ -144,6 +70,160 @@ class ExecStatement:
     json_params: dict[str, object] | None
 
 
+# --- plain statements: no sqlglot needed ---------------------------------------------------------
+#: Text whose sqlglot tokens are plain to see: ASCII words, numbers, whitespace, operators and '...' strings
+#: (not right after a word: X'..' is a blob); no comment, quoted name, dot, parameter, brace, backslash or
+#: NUL (`-` and `/` only where they start no comment). Splitting, classifying, name rewriting and templates
+#: then need no tokenizer; tests/test_plain_sql.py checks that they answer as the tokenizer would.
+_PLAIN = re.compile(r"(?:[\w \t\r\n,()*=<>!;+%|&~^]++|-(?!-)|/(?!\*)|(?<!\w)'[^'\\{}\0]*+')*+", re.ASCII)
+_PLAIN_SEMICOLON = re.compile(r"'[^']*+'|;")  # a ';' outside strings (or a string, skipped)
+_PLAIN_FIRST_WORD = re.compile(r"[ \t\r\n]*+(\w*)", re.ASCII)
+_WHITESPACE = " \t\r\n"
+
+
+def _plain(sql: str) -> bool:
+    return _PLAIN.fullmatch(sql) is not None
+
+
+def _plain_kind(sql: str) -> str | None:
+    """statement_kind of a plain statement; None for WITH (whose verb is further on)."""
+    word = _PLAIN_FIRST_WORD.match(sql).group(1).upper()  # '' when it starts with '(', a string...
+    return None if word == "WITH" else KINDS.get(word, "other")
+
+
+def _split_plain(script: str) -> list[Statement]:
+    """split_statements of a plain script: at each ';' outside strings where SQLite sees a statement end."""
+    statements: list[Statement] = []
+    start = 0
+    for match in _PLAIN_SEMICOLON.finditer(script):
+        if match.group() == ";" and apsw.complete(script[start:match.end()]):
+            _add_plain_statement(statements, script, start, match.start())
+            start = match.end()
+    _add_plain_statement(statements, script, start, len(script))
+    return statements
+
+
+def _add_plain_statement(statements: list[Statement], script: str, start: int, end: int) -> None:
+    text = script[start:end].strip(_WHITESPACE)
+    if text:
+        first = start + len(script[start:end]) - len(script[start:end].lstrip(_WHITESPACE))
+        statements.append(Statement(text, _line(script, first)))
+
+
+# --- sqlglot dialects, built on first use ----------------------------------------------------------
+class _Dialects(NamedTuple):
+    front: Dialect  # SQLite, for user text
+    exec: Dialect  # T-SQL's EXEC as StackQL writes it
+    exec_query: type  # the node of an `@name=(SELECT ...)` value
+
+
+_dialects_lock = threading.Lock()
+_built: _Dialects | None = None
+
+
+def _dialects() -> _Dialects:
+    """Our sqlglot dialects, built once (by one thread, so every caller sees the same node classes)."""
+    global _built
+    if _built is None:
+        with _dialects_lock:
+            if _built is None:
+                _built = _build_dialects()
+    return _built
+
+
+def _build_dialects() -> _Dialects:
+    from sqlglot import exp
+    from sqlglot.dialects.sqlite import SQLite
+    from sqlglot.dialects.tsql import TSQL
+    from sqlglot.tokens import TokenType
+
+    class FrontDialect(SQLite):
+        """SQLite as sqlglot reads it, with two fixes for working on user text."""
+
+        class Tokenizer(SQLite.Tokenizer):
+            # The base tokenizer swallows the rest of a statement into one token after EXECUTE, SHOW,
+            # REPLACE...: that hides strings and names from us. Tokenize everything.
+            COMMANDS: set[TokenType] = set()
+
+        class Parser(SQLite.Parser):
+            PLACEHOLDER_PARSERS = {
+                **SQLite.Parser.PLACEHOLDER_PARSERS,
+                TokenType.PLACEHOLDER: lambda self: self._parse_numbered_placeholder(),
+            }
+
+            def _parse_numbered_placeholder(self) -> exp.Placeholder:
+                """Read SQLite's `?NNN` (sqlglot only knows a bare `?`)."""
+                if (self._curr and self._curr.token_type == TokenType.NUMBER
+                        and self._curr.start == self._prev.end + 1):
+                    self._advance()
+                    return self.expression(exp.Placeholder(this=self._prev.text))
+                return self.expression(exp.Placeholder())
+
+    class ExecQuery(exp.Expression):
+        """`@name=(SELECT ...)`: a parameter value computed by a query (its text is `this`)."""
+
+        arg_types = {"this": True}
+
+    class ExecDialect(TSQL):
+        """T-SQL's EXEC, as StackQL writes it: commas between parameters are optional."""
+
+        class Tokenizer(TSQL.Tokenizer):
+            IDENTIFIERS = [("[", "]")]  # "value" is a string, as in StackQL examples
+
+        class Parser(TSQL.Parser):
+            def _parse_execute(self) -> exp.Execute:
+                """Parse `<resource>.<method>` then `@name=value` pairs, with or without commas."""
+                if not self._curr or self._curr.token_type not in (TokenType.VAR, TokenType.IDENTIFIER):
+                    self.raise_error("missing <resource>.<method> after EXEC")
+                target = self._parse_table_parts()
+                params: list[exp.Expr] = []
+                while self._curr:
+                    if params and self._match(TokenType.COMMA) and not self._curr:
+                        break  # a trailing comma
+                    if not self._match(TokenType.PARAMETER):
+                        self.raise_error(f"expected @param='value' but found {self._curr.text!r}")
+                        break
+                    name = self._parse_parameter()
+                    value = self._parse_exec_value() if self._match(TokenType.EQ) else None
+                    params.append(exp.EQ(this=name, expression=value) if value is not None else name)
+                return self.expression(exp.Execute(this=target, expressions=params))
+
+            def _parse_exec_value(self) -> exp.Expr | None:
+                """A literal, NULL, a negative number, a `(SELECT ...)`, or a bare word (reported later as unquoted)."""
+                if self._curr and self._curr.token_type == TokenType.L_PAREN:
+                    return self._parse_exec_query()
+                if self._match(TokenType.DASH):
+                    number = self._parse_primary()
+                    return exp.Neg(this=number) if number is not None else None
+                if self._curr and self._curr.token_type == TokenType.PARAMETER:
+                    return None
+                return self._parse_primary() or self._parse_column()
+
+            def _parse_exec_query(self) -> exp.Expr:
+                """`( ... )` kept as the user's text, for SQLite to evaluate (see ExecQuery)."""
+                depth, end = 0, self._index
+                for end in range(self._index, len(self._tokens)):
+                    depth += {TokenType.L_PAREN: 1, TokenType.R_PAREN: -1}.get(self._tokens[end].token_type, 0)
+                    if depth == 0:
+                        break
+                else:
+                    self.raise_error("missing ')' after the query of a parameter")
+                inner = self._tokens[self._index + 1:end]  # comments are not tokens: a trailing one is left out
+                self._advance(end - self._index + 1)
+                return ExecQuery(this=self.sql[inner[0].start:inner[-1].end + 1] if inner else "")
+
+    return _Dialects(FrontDialect(), ExecDialect(), ExecQuery)
+
+
+def __getattr__(name: str) -> Any:
+    """FRONT and EXEC_DIALECT (the dialect instances), for other modules; they load sqlglot."""
+    if name == "FRONT":
+        return _dialects().front
+    if name == "EXEC_DIALECT":
+        return _dialects().exec
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 # --- tokens ---------------------------------------------------------------------------------------
 def _line(text: str, offset: int) -> int:
     return text.count("\n", 0, offset) + 1
@@ -154,7 +234,10 @@ def _tokens(sql: str, error: type[Exception] = StatementError) -> list[Token]:
     if "\0" in sql:  # SQLite's API cannot take it; say so here rather than as a ValueError later
         raise error(f"line {_line(sql, sql.index(chr(0)))}: the SQL text contains a NUL character (\\x00): "
                     f"remove it (in a value, bind it as a parameter instead)")
-    tokenizer = FrontDialect.tokenizer_class(FRONT)
+    from sqlglot.errors import TokenError
+
+    front = _dialects().front
+    tokenizer = front.tokenizer_class(front)
     try:
         return tokenizer.tokenize(sql)
     except TokenError:
@@ -171,6 +254,8 @@ def _source(sql: str, token: Token) -> str:
 
 def _top_level(tokens: list[Token]) -> Iterator[tuple[int, Token]]:
     """Yield (index, token) for tokens outside any parentheses."""
+    from sqlglot.tokens import TokenType
+
     depth = 0
     for i, token in enumerate(tokens):
         if token.token_type == TokenType.L_PAREN:
@@ -196,6 +281,10 @@ def _token_word(match: re.Match[str]) -> str:
 # --- scripts --------------------------------------------------------------------------------------
 def split_statements(script: str) -> list[Statement]:
     """Split a script at top-level ';' (not inside strings, comments or trigger bodies)."""
+    if _plain(script):
+        return _split_plain(script)
+    from sqlglot.tokens import TokenType
+
     tokens = _tokens(script)
     statements: list[Statement] = []
     first, start = 0, 0
@@ -215,6 +304,9 @@ def _add_statement(statements: list[Statement], script: str, body: list[Token]) 
 
 def statement_kind(sql: str) -> str:
     """'select', 'insert', 'update', 'delete', 'exec', 'describe', 'show' or 'other'."""
+    kind = _plain_kind(sql) if _plain(sql) else None
+    if kind is not None:
+        return kind
     tokens = _tokens(sql)
     if not tokens:
         return "other"
@@ -226,24 +318,25 @@ def statement_kind(sql: str) -> str:
 
 
 # --- names ----------------------------------------------------------------------------------------
-def _is_name(sql: str, token: Token) -> bool:
-    return token.token_type == TokenType.IDENTIFIER or _source(sql, token).isidentifier()
-
-
 def rewrite_names(sql: str, names: Mapping[str, str]) -> str:
     """Replace each dotted resource name (a key of `names`, lower-case) by its short name."""
-    if not names:
+    if not names or (_plain(sql) and all("." in name for name in names)):  # plain text has no dotted name
         return sql
+    from sqlglot.tokens import TokenType
+
+    def is_name(token: Token) -> bool:
+        return token.token_type == TokenType.IDENTIFIER or _source(sql, token).isidentifier()
+
     tokens = _tokens(sql)
     edits: list[tuple[int, int, str]] = []
     i = 0
     while i < len(tokens):
-        if not _is_name(sql, tokens[i]) or (i and tokens[i - 1].token_type == TokenType.DOT):
+        if not is_name(tokens[i]) or (i and tokens[i - 1].token_type == TokenType.DOT):
             i += 1
             continue
         parts = [tokens[i]]
         while (i + 2 < len(tokens) and tokens[i + 1].token_type == TokenType.DOT
-               and _is_name(sql, tokens[i + 2])):
+               and is_name(tokens[i + 2])):
             i += 2
             parts.append(tokens[i])
         for k in range(len(parts), 0, -1):  # the longest prefix that is a known name
@@ -262,6 +355,10 @@ def split_returning(sql: str) -> tuple[str, list[str] | None]:
     """Cut the top-level RETURNING clause off a write; return (statement, expressions or None)."""
     if statement_kind(sql) not in WRITES:
         return sql, None
+    from sqlglot import exp
+    from sqlglot.errors import ParseError
+    from sqlglot.tokens import TokenType
+
     tokens = _tokens(sql)
     at = next((i for i, t in _top_level(tokens) if t.token_type == TokenType.RETURNING), None)
     if at is None:
@@ -269,7 +366,7 @@ def split_returning(sql: str) -> tuple[str, list[str] | None]:
     head, rest = sql[:tokens[at - 1].end + 1], sql[tokens[at].end + 1:]
     hint = "list columns or expressions, e.g. RETURNING id, webhook"
     try:
-        trees = [t for t in FRONT.parse("SELECT " + rest) if t is not None]
+        trees = [t for t in _dialects().front.parse("SELECT " + rest) if t is not None]
     except ParseError as exc:
         line = _line(sql, tokens[at].end)
         raise StatementError(f"cannot read the RETURNING clause: {_one_line(exc, line)}; {hint}") from None
@@ -283,6 +380,8 @@ def split_returning(sql: str) -> tuple[str, list[str] | None]:
 def _returning_items(rest: str, parsed: list[exp.Expr]) -> list[str]:
     """Each RETURNING item as the user wrote it (so result columns keep the user's names); an item that
     carries a comment is regenerated by sqlglot instead, since the items are joined onto one line."""
+    from sqlglot.tokens import TokenType
+
     tokens = _tokens(rest)
     groups: list[list[Token]] = [[]]
     depth = 0
@@ -306,8 +405,11 @@ def where_equalities(sql: str) -> frozenset[str] | None:
     """The columns of an UPDATE/DELETE WHERE that is only `column = value AND ...`, else None."""
     if statement_kind(sql) not in ("update", "delete"):
         return None
+    from sqlglot import exp
+    from sqlglot.errors import ParseError, TokenError
+
     try:
-        trees = FRONT.parse(sql)
+        trees = _dialects().front.parse(sql)
     except (ParseError, TokenError):
         return None
     tree = trees[0] if trees else None
@@ -321,6 +423,8 @@ def where_equalities(sql: str) -> frozenset[str] | None:
 
 
 def _conjuncts(node: exp.Expr) -> list[exp.Expr]:
+    from sqlglot import exp
+
     node = node.unnest()
     if isinstance(node, exp.And):
         return _conjuncts(node.this) + _conjuncts(node.expression)
@@ -329,6 +433,8 @@ def _conjuncts(node: exp.Expr) -> list[exp.Expr]:
 
 def _equality_column(term: exp.Expr) -> str | None:
     """`column = value` or `value = column` -> the lower-cased column name, else None."""
+    from sqlglot import exp
+
     if not isinstance(term, exp.EQ):
         return None
     for column, value in ((term.this, term.expression), (term.expression, term.this)):
@@ -339,12 +445,16 @@ def _equality_column(term: exp.Expr) -> str | None:
 
 def _is_parameter(node: exp.Expr) -> bool:
     """`?`, `?1`, `:name`, `@name`; sqlglot reads SQLite's `$name` as a column named `$name`."""
+    from sqlglot import exp
+
     if isinstance(node, (exp.Placeholder, exp.Parameter)):
         return True
     return isinstance(node, exp.Column) and not node.this.quoted and node.name.startswith("$")
 
 
 def _is_value(node: exp.Expr) -> bool:
+    from sqlglot import exp
+
     node = node.unnest()
     if isinstance(node, exp.Neg):
         node = node.this
@@ -357,8 +467,11 @@ def parse_exec(sql: str) -> ExecStatement:
     """Parse `EXEC[UTE] <resource>.<method> @p='v' [,] ... [@@json='{...}']`."""
     if statement_kind(sql) != "exec":
         raise StatementError(f"not an EXEC statement: write {EXEC_FORM}")
+    from sqlglot import exp
+    from sqlglot.errors import ParseError, TokenError
+
     try:
-        trees = [t for t in EXEC_DIALECT.parse(sql) if t is not None]
+        trees = [t for t in _dialects().exec.parse(sql) if t is not None]
     except (ParseError, TokenError) as exc:
         detail = _one_line(exc) if isinstance(exc, ParseError) else "unterminated string"
         raise StatementError(f"cannot read EXEC: {detail}; the form is {EXEC_FORM}") from None
@@ -397,7 +510,10 @@ def parse_exec(sql: str) -> ExecStatement:
 
 def _exec_literal(shown: str, node: exp.Expr) -> object:
     """A parameter's value as Python: str, int, float, bool, None, or a Query to run."""
-    if isinstance(node, ExecQuery) and statement_kind(node.this) == "select":
+    from sqlglot import exp
+
+    exec_query = _dialects().exec_query
+    if isinstance(node, exec_query) and statement_kind(node.this) == "select":
         return Query(node.this)
     if isinstance(node, exp.Null):
         return None
@@ -411,7 +527,7 @@ def _exec_literal(shown: str, node: exp.Expr) -> object:
             return sign * int(number.this)
         except ValueError:
             return sign * float(number.this)
-    text = f"({node.this})" if isinstance(node, ExecQuery) else node.sql("tsql")
+    text = f"({node.this})" if isinstance(node, exec_query) else node.sql("tsql")
     raise StatementError(f"parameter {shown}: {text} is not a quoted string, a number or NULL; write {shown}='{text}'")
 
 
@@ -437,6 +553,8 @@ NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 def _placeholders(script: str) -> list[tuple[re.Match[str], str, str]]:
     """Each placeholder outside comments: (match, name, closing quote of the literal around it or '')."""
+    if _plain(script):  # no braces, so no placeholder
+        return []
     tokens = _tokens(script, error=TemplateError)
     starts, ends = [token.start for token in tokens], {token.end for token in tokens}
     found: list[tuple[re.Match[str], str, str]] = []

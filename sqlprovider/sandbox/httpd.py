@@ -176,12 +176,3 @@ def wait(stop: threading.Event) -> None:
     """Block until `stop` is set, waking twice a second so signal handlers run promptly."""
     while not stop.wait(0.5):
         pass
-
-
-def port(text: str) -> int:
-    """A TCP port number 0-65535 from the command line (0: any free port). As an argparse type its
-    ValueError reads `invalid port value: '70000'`."""
-    value = int(text)
-    if not 0 <= value <= 65535:
-        raise ValueError(f"port must be 0-65535, not {value}")
-    return value
