@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import atexit
 import configparser
+import functools
+import io
 import os
 import re
 import threading
@@ -49,11 +51,24 @@ def config_file(env: Mapping[str, str] | None = None) -> Path:
 
 
 def read_profiles(path: Path | None = None) -> dict[str, dict[str, str]]:
-    """The profiles of a Databricks config file (INI); a missing file has none."""
+    """The profiles of a Databricks config file (INI); a missing (or unreadable) file has none.
+
+    The file is read every time but parsed once per content, so resolving the workspaces of a query
+    over several parses it once, and an edited file is seen at once."""
     path = path or config_file()
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return {}
+    return {name: dict(values) for name, values in _parse_profiles(path, data).items()}
+
+
+@functools.lru_cache(maxsize=16)
+def _parse_profiles(path: Path, data: bytes) -> dict[str, dict[str, str]]:
+    """Parse a config file's bytes as configparser reads the file (UTF-8 text, universal newlines)."""
     parser = configparser.ConfigParser(interpolation=None, default_section="__no_default__")
     try:
-        parser.read(path, encoding="utf-8")
+        parser.read_file(io.TextIOWrapper(io.BytesIO(data), encoding="utf-8"), source=path)
     except (configparser.Error, UnicodeDecodeError) as exc:
         raise ConfigurationError(f"cannot read Databricks config file {path}: {str(exc).splitlines()[0]}") from None
     return {name: dict(parser[name]) for name in parser.sections()}
