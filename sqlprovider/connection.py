@@ -27,7 +27,7 @@ from sqlprovider.errors import (
 )
 from sqlprovider.resources import BY_NAME, RESOURCES, lookup
 from sqlprovider.resources.base import Resource, _to_sql
-from sqlprovider.vtable import Engine, Module
+from sqlprovider.vtable import Engine, Module, not_a_sandbox
 from sqlprovider.writes import WriteResult
 
 _SHORT_NAMES = {r.qualified_name.lower(): r.name for r in RESOURCES}
@@ -202,8 +202,9 @@ class Connection:
                                       + ", ".join(param.choices))
             (query if param.location == "query" else body)[param.name] = value
         workspace = self.workspace(str(deployment))
-        answer = workspace.request(method.endpoint.http_method, resource.path(method.endpoint),
-                                   query=query or None, body=body or None)
+        with not_a_sandbox(resource, f"@{resource.deployment_param}='sandbox'"):
+            answer = workspace.request(method.endpoint.http_method, resource.path(method.endpoint),
+                                       query=query or None, body=body or None)
         if not method.result_columns:
             return Result((), iter(()), 1)
         if method.result_items_key:

@@ -7,6 +7,7 @@ delegated to planner.py, HTTP to client.py via the Engine, write sending to writ
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -15,7 +16,7 @@ import apsw
 
 from sqlprovider import planner
 from sqlprovider.client import Workspace
-from sqlprovider.errors import GuardRailError, NotSupportedError, StatementError, ValidationError
+from sqlprovider.errors import ApiError, GuardRailError, NotSupportedError, StatementError, ValidationError
 from sqlprovider.fetch import PageStream
 from sqlprovider.planner import Listing, Offer, Scan, ScanPlan
 from sqlprovider.resources.base import Resource, SqlValue, _to_sql
@@ -258,15 +259,17 @@ class Cursor:
         params[endpoint.page_size_param] = planner.page_size(self.resource, scan, listing)
         workspace = self.table.engine.workspace(listing.deployment)
         key = self.resource.key
-        for page in workspace.pages(self.resource.path(endpoint), params, items_key=endpoint.items_key,
-                                    token_param=endpoint.page_token_param, next_token_key=endpoint.next_token_key):
-            if scan.key is not None:  # the key is unique in a workspace: stop once it is found
-                page = [item for item in page if item.get(key) == scan.key]
-                yield page
-                if page:
-                    return
-            else:
-                yield page
+        pages = workspace.pages(self.resource.path(endpoint), params, items_key=endpoint.items_key,
+                                token_param=endpoint.page_token_param, next_token_key=endpoint.next_token_key)
+        with not_a_sandbox(self.resource, "deployment_name = 'sandbox'"):
+            for page in pages:
+                if scan.key is not None:  # the key is unique in a workspace: stop once it is found
+                    page = [item for item in page if item.get(key) == scan.key]
+                    yield page
+                    if page:
+                        return
+                else:
+                    yield page
 
     def Eof(self) -> bool:
         """Called after Filter and each Next: is the scan finished?"""
@@ -309,6 +312,20 @@ class Cursor:
             self._stream.close()
             self._stream = None
         self._rows = iter(())
+
+
+@contextmanager
+def not_a_sandbox(resource: Resource, fix: str) -> Iterator[None]:
+    """Around a request of a sandbox-only resource: its 404 means the workspace is not a sandbox; say that."""
+    try:
+        yield
+    except ApiError as exc:
+        if not resource.sandbox_only or exc.status != 404:
+            raise
+        raise ApiError(f"{resource.name} exists only in a sqlprovider sandbox, and {exc.workspace} is not one "
+                       f"({exc.method} {exc.path} answered HTTP 404): use {fix}, or a profile whose host is a "
+                       f"running `sqlprovider sandbox serve`", status=404, error_code=exc.error_code,
+                       workspace=exc.workspace, method=exc.method, path=exc.path) from None
 
 
 def _limited(stream: PageStream, scan: Scan) -> Iterator[tuple[Listing, dict[str, Any]]]:

@@ -126,3 +126,58 @@ def receiver():
     yield f"http://127.0.0.1:{server.server_port}/hook", got
     server.shutdown()
     server.server_close()
+
+
+class PlainWorkspace:
+    """A loopback workspace that is not a sandbox: it lists registry webhooks and, like Databricks, answers
+    404 ENDPOINT_NOT_FOUND to anything else. Records the paths it is asked for."""
+
+    def __init__(self, hooks: list[dict]) -> None:
+        self.paths: list[str] = []
+        paths = self.paths
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                self.answer()
+
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                self.answer()
+
+            def answer(self) -> None:
+                path = self.path.split("?")[0]
+                paths.append(path)
+                if self.command == "GET" and path == "/api/2.0/mlflow/registry-webhooks/list":
+                    status, body = 200, {"webhooks": hooks}
+                else:
+                    status, body = 404, {"error_code": "ENDPOINT_NOT_FOUND",
+                                         "message": f"No API found for '{self.command} {path.removeprefix('/api/2.0')}'"}
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def prod(tmp_path, monkeypatch):
+    """Deployment 'prod' (token 'dapi-prod'): a non-sandbox loopback workspace holding one webhook."""
+    workspace = PlainWorkspace([{"id": "a" * 32, "events": ["MODEL_VERSION_CREATED"], "status": "ACTIVE",
+                                 "http_url_spec": {"url": "https://example.com/hook"}}])
+    path = tmp_path / "databrickscfg-prod"
+    path.write_text(f"[prod]\nhost = {workspace.url}\ntoken = dapi-prod\n")
+    monkeypatch.setenv("DATABRICKS_CONFIG_FILE", str(path))
+    yield workspace
+    workspace.close()

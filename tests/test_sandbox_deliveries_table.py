@@ -45,3 +45,21 @@ def test_the_delivery_log_is_read_only(ws1, conn):
     with pytest.raises(sqlprovider.NotSupportedError, match="sandbox_deliveries is read-only: the API has no create "
                                                             "method, so INSERT is not possible"):
         conn.execute("INSERT INTO sandbox_deliveries (deployment_name, event) VALUES ('ws1', 'COMMENT_CREATED')")
+
+
+def test_a_workspace_that_is_not_a_sandbox_is_named_as_such(prod, conn):
+    with pytest.raises(sqlprovider.ApiError) as caught:
+        conn.execute("SELECT * FROM sandbox_deliveries WHERE deployment_name = 'prod'").fetchall()
+    assert str(caught.value) == (
+        "sandbox_deliveries exists only in a sqlprovider sandbox, and prod is not one (GET "
+        "/api/2.0/sandbox/deliveries/list answered HTTP 404): use deployment_name = 'sandbox', or a profile whose "
+        "host is a running `sqlprovider sandbox serve`")
+    with pytest.raises(sqlprovider.ApiError) as caught:
+        conn.execute("EXEC sqlprovider.sandbox.deliveries.emit @deployment_name='prod', "
+                     "@event='MODEL_VERSION_CREATED', @model_name='m'").fetchall()
+    assert str(caught.value).startswith("sandbox_deliveries exists only in a sqlprovider sandbox, and prod is not "
+                                        "one (POST /api/2.0/sandbox/emit answered HTTP 404): use "
+                                        "@deployment_name='sandbox', or a profile")
+    # the webhooks of the same workspace are fine
+    assert conn.execute("SELECT id FROM model_registry_webhooks WHERE deployment_name = 'prod'").fetchall() == [
+        ("a" * 32,)]

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import requests
@@ -73,52 +71,6 @@ def test_by_default_every_resource_gets_a_table(tmp_path):
     assert {row[0] for row in read(out, "SELECT name FROM sqlite_master")} == names | {"_snapshot"}
     assert {(t.resource, t.error) for t in report.tables} == {(name, None) for name in names}
     assert report.skipped == ()
-
-
-class Workspace:
-    """A loopback workspace that is not a sandbox: it lists registry webhooks and, like Databricks, answers
-    404 ENDPOINT_NOT_FOUND to anything else. Records the paths it is asked for."""
-
-    def __init__(self, hooks: list[dict]) -> None:
-        self.paths: list[str] = []
-        paths = self.paths
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                path = self.path.split("?")[0]
-                paths.append(path)
-                if path == "/api/2.0/mlflow/registry-webhooks/list":
-                    status, body = 200, {"webhooks": hooks}
-                else:
-                    status, body = 404, {"error_code": "ENDPOINT_NOT_FOUND",
-                                         "message": f"No API found for 'GET {path.removeprefix('/api/2.0')}'"}
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}"
-        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
-@pytest.fixture
-def prod(tmp_path, monkeypatch):
-    """Deployment 'prod': a non-sandbox loopback workspace holding one webhook."""
-    workspace = Workspace([{"id": "a" * 32, "events": ["MODEL_VERSION_CREATED"], "status": "ACTIVE",
-                            "http_url_spec": {"url": "https://example.com/hook"}}])
-    point_profiles(tmp_path, monkeypatch, prod=(workspace.url, "dapi-prod"))
-    yield workspace
-    workspace.close()
 
 
 def test_sandbox_only_resources_are_copied_only_from_the_sandbox(prod, tmp_path, capsys):
