@@ -308,7 +308,12 @@ def _session() -> requests.Session:
 
     session = requests.Session()
     session.headers["User-Agent"] = "sqlprovider/0.1"
+    session.auth = _as_is  # no credential unless a request gives one: requests would otherwise add ~/.netrc's
     return session
+
+
+def _as_is(request: requests.PreparedRequest) -> requests.PreparedRequest:
+    return request
 
 
 def _json(response: requests.Response) -> dict[str, Any]:

@@ -16,8 +16,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import apsw
-import sqlglot
-from sqlglot import exp
 
 from sqlprovider import deployments, statements
 from sqlprovider.client import RequestOptions, RetryPolicy, Workspace
@@ -99,7 +97,7 @@ class Connection:
         target = None
         if kind in ("insert", "update", "delete"):
             text, returning = statements.split_returning(text)
-            target = _target(text)
+            target = BY_NAME.get(statements.write_target(text) or "")
             if returning is not None and target is not None and self.db.in_transaction:
                 raise NotSupportedError("RETURNING is not available inside BEGIN ... COMMIT: writes are sent at "
                                         "COMMIT; run the statement outside the transaction")
@@ -134,11 +132,7 @@ class Connection:
             return False
         if kind == "delete":
             return returning is None  # DELETE ... RETURNING lists first so it can return the whole row
-        try:
-            tree = sqlglot.parse_one(text, read="sqlite")
-        except sqlglot.errors.ParseError:
-            return False
-        return not any(assignment.expression.find(exp.Column) for assignment in tree.expressions)
+        return statements.sets_only_values(text)
 
     def _returning(self, resource: Resource, exprs: list[str], results: list[WriteResult], changed: int) -> Result:
         names = [resource.deployment_param, *resource.aliases]  # the deployment under each of its names
@@ -253,18 +247,6 @@ def _lazy_result(cursor: apsw.Cursor) -> Result:
     except apsw.ExecutionCompleteError:
         columns = ()
     return Result(columns, cursor, -1)  # apsw's rows are tuples already
-
-
-def _target(text: str) -> Resource | None:
-    """The resource an INSERT/UPDATE/DELETE writes to, if it is one of ours."""
-    try:
-        tree = sqlglot.parse_one(text, read="sqlite")
-    except sqlglot.errors.ParseError:
-        return None
-    table = tree.this if isinstance(tree, (exp.Insert, exp.Update, exp.Delete)) else None
-    if isinstance(table, exp.Schema):
-        table = table.this
-    return BY_NAME.get(table.name.lower()) if isinstance(table, exp.Table) else None
 
 
 def _translate(exc: apsw.Error, prefix: str = "") -> Error:

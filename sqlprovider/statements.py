@@ -18,6 +18,7 @@ import threading
 from bisect import bisect_right
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import apsw
@@ -398,6 +399,38 @@ def _returning_items(rest: str, parsed: list[exp.Expr]) -> list[str]:
         return [e.sql(dialect="sqlite", comments=False) for e in parsed]
     return [e.sql(dialect="sqlite", comments=False) if any(t.comments for t in group)
             else rest[group[0].start:group[-1].end + 1] for group, e in zip(groups, parsed)]
+
+
+# --- writes ---------------------------------------------------------------------------------------
+def write_target(sql: str) -> str | None:
+    """The lower-cased name of the table an INSERT/UPDATE/DELETE writes to, else None."""
+    from sqlglot import exp
+
+    tree = _write_tree(sql)
+    table = tree.this if isinstance(tree, (exp.Insert, exp.Update, exp.Delete)) else None
+    if isinstance(table, exp.Schema):  # INSERT INTO t (columns)
+        table = table.this
+    return table.name.lower() if isinstance(table, exp.Table) else None
+
+
+def sets_only_values(sql: str) -> bool:
+    """True for an UPDATE whose SET values read no column, so they can be sent without the old row."""
+    from sqlglot import exp
+
+    tree = _write_tree(sql)
+    return isinstance(tree, exp.Update) and not any(a.expression.find(exp.Column) for a in tree.expressions)
+
+
+@lru_cache(maxsize=32)
+def _write_tree(sql: str) -> exp.Expr | None:
+    """SQLite's parse of a write statement (read only: the tree is shared by the functions above)."""
+    import sqlglot
+    from sqlglot.errors import ParseError, TokenError
+
+    try:
+        return sqlglot.parse_one(sql, read="sqlite")
+    except (ParseError, TokenError):
+        return None
 
 
 # --- WHERE ----------------------------------------------------------------------------------------

@@ -278,3 +278,21 @@ def test_the_sdk_authenticates_profiles_it_knows(m2m, tmp_path, monkeypatch):
     assert str(err.value).startswith("profile [az] in ") and "uses auth_type = azure-cli, which the Databricks SDK " \
                                                             "cannot set up: " in str(err.value)
     assert "\n" not in str(err.value)
+
+
+def test_a_netrc_entry_for_the_host_does_not_replace_the_credential(m2m, ws1, tmp_path, monkeypatch):
+    """requests puts ~/.netrc's login on any request without `auth=`, over an Authorization header."""
+    netrc = tmp_path / "netrc"
+    netrc.write_text("machine 127.0.0.1\nlogin bob\npassword netrc-password\n")
+    netrc.chmod(0o600)
+    monkeypatch.setenv("NETRC", str(netrc))
+    assert requests.utils.get_netrc_auth(m2m.url) == ("bob", "netrc-password")  # the trap is armed
+    config = profile_file(tmp_path, monkeypatch, f"[sp]\nhost = {m2m.url}\nclient_id = {CLIENT_ID}\n"
+                                                 f"client_secret = {SECRET}\n\n[ws1]\nhost = {ws1.sandbox.url}\n"
+                                                 f"token = {ws1.sandbox.token}\n")
+    assert config
+    with sqlprovider.connect() as conn:
+        assert conn.execute(LIST.format(ws="ws1")).fetchall() == []
+        assert conn.execute(LIST.format(ws="sp")).fetchall() == []
+    sent = [(r.path, r.headers.get("Authorization")) for sb in (m2m, ws1.sandbox) for r in sb.requests]
+    assert [a for p, a in sent if p != auth.TOKEN_PATH] == [None] + ["Bearer ***"] * 2  # discovery: none

@@ -49,13 +49,7 @@ def exec_select_1() -> dict[str, object]:
     return modules_after('from sqlprovider import cli\nassert cli.main(["exec", "-e", "SELECT 1"]) == 0')
 
 
-@pytest.mark.parametrize("module", [
-    "http.server",
-    pytest.param("sqlglot", marks=pytest.mark.xfail(
-        strict=True, reason="sqlprovider.connection imports sqlglot at import time (used only for writes)")),
-    pytest.param("requests", marks=pytest.mark.xfail(
-        strict=True, reason="sqlprovider.client imports requests at import time (used only when sending)")),
-])
+@pytest.mark.parametrize("module", HEAVY)
 def test_exec_select_1_does_not_load(exec_select_1: dict[str, object], module: str) -> None:
     assert exec_select_1["printed"] == "+---+\n| 1 |\n+---+\n| 1 |\n+---+"
     assert module not in exec_select_1["loaded"]
