@@ -21,17 +21,13 @@ From Python::
 from __future__ import annotations
 
 import json
-import signal
-import socket
 import sys
 import threading
-from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
 from datetime import datetime
 from typing import Any, TextIO
 from urllib.parse import urlsplit
 
-from sqlprovider.sandbox.httpd import LocalHandler, LocalServer, read_body
+from sqlprovider.sandbox.httpd import LocalHandler, LocalServer, read_body, stop_signals
 from sqlprovider.webhooks import SIGNATURE_HEADER, verify_signature
 
 _PAYLOAD_LIMIT = 1024 * 1024
@@ -198,37 +194,3 @@ def run(*, host: str, port: int, secret: str | None, path: str, out: TextIO | No
     finally:
         receiver.stop()
     return 0
-
-
-@contextmanager
-def stop_signals() -> Iterator[Callable[..., bool]]:
-    """Within the block SIGINT and SIGTERM do not stop the process; the yielded `wait_for_signal(timeout=None)`
-    blocks until one has arrived (at any time since the block began) and returns True, or False after
-    `timeout` seconds. Main thread only.
-
-    The signal reaches the waiting thread through a socket pair (`signal.set_wakeup_fd`), whichever thread
-    the OS delivered it to, and the Python-level handlers do nothing. They must not take a lock: a handler
-    that called `threading.Event.set()` deadlocked whenever the signal landed while the main thread, inside
-    `Event.wait()`, held that event's lock.
-    """
-    with ExitStack() as restore:  # on exit, in reverse: the handlers, the wakeup fd, the sockets
-        reader, writer = socket.socketpair()
-        restore.callback(writer.close)
-        restore.callback(reader.close)
-        writer.setblocking(False)  # as set_wakeup_fd requires; the C-level handler writes the signal number
-        restore.callback(signal.set_wakeup_fd, signal.set_wakeup_fd(writer.fileno()))  # before the handlers
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            restore.callback(signal.signal, sig, signal.signal(sig, _ignore))
-
-        def wait_for_signal(timeout: float | None = None) -> bool:
-            reader.settimeout(timeout)
-            try:
-                return bool(reader.recv(1))
-            except TimeoutError:
-                return False
-
-        yield wait_for_signal
-
-
-def _ignore(signum: int, frame: object) -> None:
-    """The Python-level handler of stop_signals: the C-level one has already written to the wakeup fd."""

@@ -22,7 +22,6 @@ import apsw
 import apsw.shell
 
 from sqlprovider import output, statements
-from sqlprovider.errors import Error
 from sqlprovider.progress import Reporter
 from sqlprovider.redact import MASK, SECRET_KEYS, redact_text
 from sqlprovider.resources import BY_NAME, RESOURCES

@@ -158,12 +158,8 @@ def test_http_deliveries_are_recorded_without_credentials(sandbox, receiver):
     assert RECEIVER_AUTH not in json.dumps(record) and SECRET not in json.dumps(record)
 
 
-def test_an_unreachable_receiver_is_reported_not_raised(sandbox):
-    import socket
-
-    with socket.socket() as probe:  # a port nobody listens on
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+def test_an_unreachable_receiver_is_reported_not_raised(sandbox, closed_port):
+    port = closed_port
     url = f"http://user:pa55word@127.0.0.1:{port}/hook?token=query-secret#frag"
     hook = create(sandbox, http_url_spec={"url": url, "secret": SECRET, "authorization": RECEIVER_AUTH})
     answer = run_test(sandbox, hook["id"])

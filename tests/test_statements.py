@@ -410,7 +410,7 @@ def test_parse_exec(sql, resource, method, params, json_params):
 
 
 @pytest.mark.parametrize("sql, message", [
-    ("SELECT 1", f"not an EXEC statement: write EXEC <resource>.<method> @param='value' ..."),
+    ("SELECT 1", "not an EXEC statement: write EXEC <resource>.<method> @param='value' ..."),
     ("-- EXEC a.b.c.d\nDELETE FROM t", "not an EXEC statement: write EXEC <resource>.<method> @param='value' ..."),
     ("EXEC a.b.c", f"EXEC a.b.c names no method: {FORM}, e.g. EXEC a.b.c.<method>"),
     ("EXEC model_registry_webhooks", f"EXEC model_registry_webhooks names no method: {FORM}, "

@@ -160,14 +160,9 @@ def test_failed_deliveries_report_an_error_and_do_not_stop_the_others(sandbox, r
 
 
 @pytest.fixture
-def unused_url() -> str:
+def unused_url(closed_port) -> str:
     """A loopback URL nothing listens on."""
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    return f"http://127.0.0.1:{port}/gone"
+    return f"http://127.0.0.1:{closed_port}/gone"
 
 
 # -- input validation ------------------------------------------------------------------------------

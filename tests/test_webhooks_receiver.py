@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from sqlprovider.receiver import Receiver, stop_signals
+from sqlprovider.receiver import Receiver
+from sqlprovider.sandbox.httpd import stop_signals
 from sqlprovider.sandbox import Sandbox
 
 API = "/api/2.0/mlflow/registry-webhooks/"

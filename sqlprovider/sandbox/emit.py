@@ -80,7 +80,7 @@ def _remote(url: str, token: str, fields: dict[str, Any]) -> list[dict[str, Any]
     try:
         with session:
             response = session.post(endpoint, json=body, headers={"Authorization": f"Bearer {token}"},
-                                    timeout=_TIMEOUT)
+                                    timeout=_TIMEOUT, allow_redirects=False)  # the token goes to this host only
     except requests.RequestException as exc:
         raise EmitError(f"cannot reach the sandbox at {safe_url(url)}: {type(exc).__name__}", 1) from None
     try:

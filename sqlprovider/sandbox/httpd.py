@@ -3,7 +3,7 @@
 `LocalServer` is a ThreadingHTTPServer that picks the address family from the host, tracks its
 connections so `stop()` also drops idle kept-alive ones, and never prints tracebacks for broken
 connections; `LocalHandler` is the base of their request handlers. `read_body` reads a request body (Content-Length or chunked) with a size cap.
-`interruptible` and `wait` keep a foreground command running until Ctrl-C or SIGTERM.
+`stop_signals` keeps a foreground command running until Ctrl-C or SIGTERM.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ import logging
 import signal
 import socket
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
@@ -158,21 +158,35 @@ def read_body(handler: BaseHTTPRequestHandler, limit: int = MAX_BODY_BYTES) -> b
 
 
 @contextmanager
-def interruptible() -> Iterator[threading.Event]:
-    """Within the block, SIGINT and SIGTERM set the yielded event instead of raising (main thread only).
+def stop_signals() -> Iterator[Callable[..., bool]]:
+    """Within the block SIGINT and SIGTERM do not stop the process; the yielded `wait_for_signal(timeout=None)`
+    blocks until one has arrived (at any time since the block began) and returns True, or False after
+    `timeout` seconds. Main thread only.
 
-    Install it before announcing readiness, so a signal sent as soon as the URL is read is not lost.
+    The signal reaches the waiting thread through a socket pair (`signal.set_wakeup_fd`), whichever thread
+    the OS delivered it to, and the Python-level handlers do nothing. They must not take a lock: a handler
+    that called `threading.Event.set()` deadlocked whenever the signal landed while the main thread, inside
+    `Event.wait()`, held that event's lock.
     """
-    stop = threading.Event()
-    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield stop
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+    with ExitStack() as restore:  # on exit, in reverse: the handlers, the wakeup fd, the sockets
+        reader, writer = socket.socketpair()
+        restore.callback(writer.close)
+        restore.callback(reader.close)
+        writer.setblocking(False)  # as set_wakeup_fd requires; the C-level handler writes the signal number
+        restore.callback(signal.set_wakeup_fd, signal.set_wakeup_fd(writer.fileno()))  # before the handlers
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            restore.callback(signal.signal, sig, signal.signal(sig, _ignore))
+
+        def wait_for_signal(timeout: float | None = None) -> bool:
+            reader.settimeout(timeout)
+            try:
+                return bool(reader.recv(1))
+            except TimeoutError:
+                return False
+
+        yield wait_for_signal
 
 
-def wait(stop: threading.Event) -> None:
-    """Block until `stop` is set, waking twice a second so signal handlers run promptly."""
-    while not stop.wait(0.5):
-        pass
+def _ignore(signum: int, frame: object) -> None:
+    """The Python-level handler of stop_signals: the C-level one has already written to the wakeup fd."""
+

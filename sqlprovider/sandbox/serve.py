@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import TextIO
 
 from sqlprovider.sandbox.faults import FaultSpec
-from sqlprovider.sandbox.httpd import interruptible, wait
+from sqlprovider.sandbox.httpd import stop_signals
 from sqlprovider.sandbox.server import Sandbox
 
 
@@ -30,9 +30,9 @@ def serve(*, host: str, port: int, data_path: str | None, token: str | None, cli
         sandbox.inject(fault)
 
     try:
-        with interruptible() as stop:
+        with stop_signals() as wait_for_signal:  # before the URL is printed, so an early signal is not lost
             _announce(sandbox, token, client_id, out, err)
-            wait(stop)
+            wait_for_signal()
     finally:
         sandbox.stop()
     return 0
