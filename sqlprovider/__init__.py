@@ -38,8 +38,9 @@ __all__ = [
 
 def connect(**options: Any) -> Connection:
     """Open a connection: `sqlprovider.connect().execute("SELECT * FROM model_registry_webhooks WHERE
-    deployment_name = 'sandbox'")`. Options: max_workers (concurrent requests), retry (a RetryPolicy),
-    dry_run (send no mutating request)."""
+    deployment_name = 'sandbox'")`. Options: deployment (a default workspace; also `workspace`, `profile`),
+    max_workers (concurrent requests), retry (a RetryPolicy), dry_run (send no mutating request),
+    max_affected (refuse a write of more rows)."""
     from sqlprovider.dbapi import Connection
 
     return Connection(**options)

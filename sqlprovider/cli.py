@@ -16,6 +16,26 @@ def port(text: str) -> int:
     return value
 
 
+def count(text: str) -> int:
+    """A whole number of at least 1 from the command line."""
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, not {text!r}")
+    return int(text)
+
+
+def _add_connection_options(p: argparse.ArgumentParser) -> None:
+    """What `exec` and `shell` pass to sqlprovider.connect()."""
+    p.add_argument("-d", "--deployment", metavar="NAME",
+                   help="default workspace for statements that name none (they may still name others)")
+    p.add_argument("--max-affected", type=count, metavar="N",
+                   help="refuse, before anything is sent, an INSERT/UPDATE/DELETE that would write more than N rows")
+
+
+def _connect_options(args: argparse.Namespace) -> dict[str, object]:
+    options = {"deployment": args.deployment, "max_affected": args.max_affected, "dry_run": args.dry_run}
+    return {name: value for name, value in options.items() if value is not None}
+
+
 def _add_sandbox(subparsers: argparse._SubParsersAction) -> None:
     """`sqlprovider sandbox ...`: the local workspace server (see sqlprovider.sandbox)."""
     def fault(text: str):
@@ -119,6 +139,7 @@ def _add_exec(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--vars-file", metavar="FILE.json", help="placeholder values from a JSON object")
     p.add_argument("--dry-run", action="store_true",
                    help="print the requests each statement would make (stderr); send no mutating request")
+    _add_connection_options(p)
     p.set_defaults(handler=_run_exec)
 
 
@@ -127,7 +148,7 @@ def _run_exec(args: argparse.Namespace) -> int:
 
     try:
         return script.execute(args.files, args.execute, fmt=args.output, outfile=args.outfile,
-                              var_pairs=args.var, vars_file=args.vars_file, dry_run=args.dry_run)
+                              var_pairs=args.var, vars_file=args.vars_file, options=_connect_options(args))
     except BrokenPipeError:  # the reader went away (`| head`): stop quietly
         script.silence_stdout()
         return 1
@@ -143,7 +164,7 @@ def _add_shell(subparsers: argparse._SubParsersAction) -> None:
     def run(args: argparse.Namespace) -> int:
         from sqlprovider import shell
 
-        return shell.run(dry_run=args.dry_run)
+        return shell.run(options=_connect_options(args))
 
     p = subparsers.add_parser("shell", help="the interactive SQL shell (sqlite3-style, with EXEC and DESCRIBE)",
                               description="An interactive shell: statements end with ';', dot-commands as in "
@@ -151,6 +172,7 @@ def _add_shell(subparsers: argparse._SubParsersAction) -> None:
                                           "stdin when it is not a terminal; exit code 1 if a statement failed.")
     p.add_argument("--dry-run", action="store_true",
                    help="start with .dryrun on: print requests, send no mutating request")
+    _add_connection_options(p)
     p.set_defaults(handler=run)
 
 
@@ -164,11 +186,6 @@ def _add_snapshot(subparsers: argparse._SubParsersAction) -> None:
             return parse_duration(text)
         except ValueError as exc:
             raise argparse.ArgumentTypeError(str(exc)) from None
-
-    def count(text: str) -> int:
-        if not text.isdigit() or int(text) < 1:
-            raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, not {text!r}")
-        return int(text)
 
     def run(args: argparse.Namespace) -> int:
         from sqlprovider import snapshot
@@ -184,7 +201,8 @@ def _add_snapshot(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--deployment", action="append", required=True, metavar="NAME",
                    help="a workspace to copy (repeatable)")
     p.add_argument("--resource", action="append", metavar="NAME",
-                   help="copy only this resource (repeatable; default: every resource)")
+                   help="copy only this resource (repeatable; default: every resource, sandbox-only ones from "
+                        "the sandbox deployment only)")
     p.add_argument("--every", type=duration, metavar="DURATION",
                    help="rewrite every DURATION (30s, 5m, 1h) until Ctrl-C; failures are reported and it goes on")
     p.add_argument("--count", type=count, metavar="N", help="with --every: stop after N snapshots")

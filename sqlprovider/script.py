@@ -15,7 +15,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from sqlprovider import output, statements
 from sqlprovider.errors import Error, TemplateError
@@ -48,14 +48,18 @@ class LocatedError(Error):
 
 
 def execute(files: list[str], expressions: list[str], *, fmt: str = "table", outfile: str | None = None,
-            var_pairs: list[str] = (), vars_file: str | None = None, dry_run: bool = False) -> int:
-    """The whole `sqlprovider exec` command: read, check, open the output, run. Returns the exit code."""
+            var_pairs: list[str] = (), vars_file: str | None = None, options: Mapping[str, Any] | None = None) -> int:
+    """The whole `sqlprovider exec` command: read, check, open the output, run. Returns the exit code.
+
+    `options` are sqlprovider.connect()'s (dry_run, deployment, max_affected).
+    """
     import sqlprovider
     from sqlprovider.progress import Reporter
 
     variables = load_variables(list(var_pairs), vars_file)
     steps = prepare(read_sources(files, expressions), variables)
-    with _output(outfile) as out, sqlprovider.connect(dry_run=dry_run) as connection:
+    connection = sqlprovider.connect(**(options or {}))  # a bad option is an error before any output file is made
+    with connection, _output(outfile) as out:
         reporter = Reporter(connection.requests, sys.stderr)
         try:
             run_steps(connection, steps, out, fmt, reporter)

@@ -14,7 +14,7 @@ import os
 import re
 import sys
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -208,11 +208,14 @@ def _message(exc: BaseException) -> str:
     return " ".join(line.strip() for line in text.splitlines() if line.strip())
 
 
-def run(*, dry_run: bool = False, history_path: Path | None = None) -> int:
-    """`sqlprovider shell`: run the REPL on stdin; exit code 1 when piped input had errors."""
+def run(*, options: Mapping[str, Any] | None = None, history_path: Path | None = None) -> int:
+    """`sqlprovider shell`: run the REPL on stdin; exit code 1 when piped input had errors.
+
+    `options` are sqlprovider.connect()'s (dry_run, deployment, max_affected).
+    """
     import sqlprovider
 
-    with sqlprovider.connect(dry_run=dry_run) as connection:
+    with sqlprovider.connect(**(options or {})) as connection:
         shell = Shell(connection, history=History(history_path or default_history_path()))
         try:
             shell.cmdloop()

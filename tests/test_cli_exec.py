@@ -143,3 +143,29 @@ def test_interrupt_is_one_line(ws1, tmp_path):
     proc.send_signal(signal.SIGINT)
     assert proc.wait(timeout=30) == 130
     assert proc.stderr.read() == "sqlprovider: interrupted\n"
+
+
+def test_deployment_and_max_affected_options(sqlprovider_exec, ws1):
+    for name in ("a", "b", "c"):
+        ws1.create(model_name=name)
+    done = sqlprovider_exec("-d", "ws1", "-o", "csv", "-e", "SELECT model_name, deployment_name FROM "
+                            "model_registry_webhooks ORDER BY 1")
+    assert (done.returncode, done.stdout, done.stderr) == (0, "model_name,deployment_name\na,ws1\nb,ws1\nc,ws1\n", "")
+    ws1.reset()
+    done = sqlprovider_exec("--deployment", "ws1", "--max-affected", "2", "-e",
+                            "UPDATE model_registry_webhooks SET status = 'DISABLED'")
+    assert done.returncode == 1 and done.stdout == ""
+    assert done.stderr.startswith("sqlprovider: error: -e:1: UPDATE would change 3 rows, more than the cap of 2 "
+                                  "(max_affected); ")
+    assert [call[0] for call in ws1.calls()] == ["GET"]  # the listing that counted them; no PATCH
+
+
+@pytest.mark.parametrize("args, message", [
+    (("-d", "a.b"), "sqlprovider: error: deployment_name 'a.b' is not a workspace name"),
+    (("--max-affected", "0"), "sqlprovider exec: error: argument --max-affected: expected a whole number of "
+                              "at least 1, not '0'"),
+])
+def test_bad_connection_options_are_one_line(sqlprovider_exec, args, message):
+    done = sqlprovider_exec(*args, "-e", "SELECT 1")
+    assert done.returncode in (1, 2) and done.stdout == ""
+    assert done.stderr.splitlines()[-1].startswith(message)

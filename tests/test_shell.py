@@ -55,6 +55,13 @@ def run_shell(conn, text: str, interactive: bool = False, history: History | Non
     return out.getvalue(), err.getvalue(), shell
 
 
+def test_a_default_workspace_from_the_command_line(ws1, tmp_path):
+    hook = ws1.create(model_name="m1")
+    done = shell_subprocess("SELECT id, deployment_name FROM model_registry_webhooks;\n", "--deployment", "ws1",
+                            cwd=tmp_path)
+    assert (done.returncode, done.stdout, untimed(done.stderr)) == (0, f"{hook['id']}|ws1\n", ["1 row in T"])
+
+
 def test_insert_returning_exec_and_stackql_names_through_read(ws1, conn, tmp_path):
     script = tmp_path / "tour.sql"
     script.write_text(
