@@ -648,8 +648,12 @@ def machine() -> list[tuple[str, str]]:
             versions.append(f"{package} {metadata.version(package)}")
         except metadata.PackageNotFoundError:
             versions.append(f"{package} (not installed)")
-    commit = subprocess.run(["git", "describe", "--always", "--dirty"], cwd=ROOT, capture_output=True,
-                            text=True).stdout.strip() or "unknown"
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+
+    commit = git("rev-parse", "--short", "HEAD") or "unknown"
+    if git("status", "--porcelain", "--untracked-files=no", "--", ".", ":(exclude)bench/RESULTS.md"):
+        commit += "-dirty"  # changed code; the report being rewritten does not count
     load = ", ".join(f"{v:.2f}" for v in os.getloadavg())
     return [("nproc", str(cpus)), ("CPU", model), ("load average at the end (1/5/15 min)", load),
             ("OS", platform.platform()),
