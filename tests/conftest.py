@@ -128,36 +128,28 @@ def receiver():
     server.server_close()
 
 
-class PlainWorkspace:
-    """A loopback workspace that is not a sandbox: it lists registry webhooks and, like Databricks, answers
-    404 ENDPOINT_NOT_FOUND to anything else. Records the paths it is asked for."""
+class JsonServer:
+    """A loopback HTTP server recording every request (method, path, headers, body); `answer(method, path)`
+    decides the reply: (status, extra headers, JSON body)."""
 
-    def __init__(self, hooks: list[dict]) -> None:
-        self.paths: list[str] = []
-        paths = self.paths
+    def __init__(self, answer) -> None:
+        self.requests: list[tuple[str, str, dict[str, str], bytes]] = []
+        recorded = self.requests
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                self.answer()
-
-            def do_POST(self) -> None:
-                self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                self.answer()
-
-            def answer(self) -> None:
-                path = self.path.split("?")[0]
-                paths.append(path)
-                if self.command == "GET" and path == "/api/2.0/mlflow/registry-webhooks/list":
-                    status, body = 200, {"webhooks": hooks}
-                else:
-                    status, body = 404, {"error_code": "ENDPOINT_NOT_FOUND",
-                                         "message": f"No API found for '{self.command} {path.removeprefix('/api/2.0')}'"}
-                data = json.dumps(body).encode()
+            def _handle(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                recorded.append((self.command, self.path, dict(self.headers), body))
+                status, headers, payload = answer(self.command, self.path)
+                data = json.dumps(payload).encode()
                 self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
+                for name, value in {**headers, "Content-Type": "application/json",
+                                    "Content-Length": str(len(data))}.items():
+                    self.send_header(name, value)
                 self.end_headers()
                 self.wfile.write(data)
+
+            do_GET = do_POST = do_PATCH = do_DELETE = _handle
 
             def log_message(self, *args) -> None:
                 pass
@@ -170,12 +162,27 @@ class PlainWorkspace:
         self.server.shutdown()
         self.server.server_close()
 
+    @property
+    def paths(self) -> list[str]:
+        """The path (without query) of each request, in order."""
+        return [path.split("?")[0] for _, path, _, _ in self.requests]
+
 
 @pytest.fixture
 def prod(tmp_path, monkeypatch):
-    """Deployment 'prod' (token 'dapi-prod'): a non-sandbox loopback workspace holding one webhook."""
-    workspace = PlainWorkspace([{"id": "a" * 32, "events": ["MODEL_VERSION_CREATED"], "status": "ACTIVE",
-                                 "http_url_spec": {"url": "https://example.com/hook"}}])
+    """Deployment 'prod' (token 'dapi-prod'): a loopback workspace that is not a sandbox, holding one webhook;
+    like Databricks it answers 404 ENDPOINT_NOT_FOUND to any other path."""
+    hooks = [{"id": "a" * 32, "events": ["MODEL_VERSION_CREATED"], "status": "ACTIVE",
+              "http_url_spec": {"url": "https://example.com/hook"}}]
+
+    def answer(method: str, path: str) -> tuple[int, dict, dict]:
+        path = path.split("?")[0]
+        if method == "GET" and path == "/api/2.0/mlflow/registry-webhooks/list":
+            return 200, {}, {"webhooks": hooks}
+        return 404, {}, {"error_code": "ENDPOINT_NOT_FOUND",  # as Databricks answers an unknown path
+                         "message": f"No API found for '{method} {path.removeprefix('/api/2.0')}'"}
+
+    workspace = JsonServer(answer)
     path = tmp_path / "databrickscfg-prod"
     path.write_text(f"[prod]\nhost = {workspace.url}\ntoken = dapi-prod\n")
     monkeypatch.setenv("DATABRICKS_CONFIG_FILE", str(path))

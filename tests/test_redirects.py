@@ -3,16 +3,15 @@ naming where it pointed, and neither the credential nor the request body reaches
 
 from __future__ import annotations
 
-import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import requests
 
 import sqlprovider
 from sqlprovider.client import RetryPolicy, redirect_target
+
+from conftest import JsonServer
 
 TOKEN = "dapi-redirect-token-4242"
 CLIENT_SECRET = "client-secret-redirect-77"
@@ -28,52 +27,17 @@ INSERT = ("INSERT INTO model_registry_webhooks (deployment_name, events, http_ur
 RETRY = RetryPolicy(max_attempts=3, base_delay=0.01, max_delay=0.01)
 
 
-class Server:
-    """A loopback HTTP server recording every request (method, path, headers, body); `answer` decides
-    the reply: (status, extra headers, JSON body)."""
-
-    def __init__(self, answer) -> None:
-        self.requests: list[tuple[str, str, dict[str, str], bytes]] = []
-        recorded = self.requests
-
-        class Handler(BaseHTTPRequestHandler):
-            def _handle(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                recorded.append((self.command, self.path, dict(self.headers), body))
-                status, headers, payload = answer(self.command, self.path)
-                data = json.dumps(payload).encode()
-                self.send_response(status)
-                for name, value in {**headers, "Content-Type": "application/json",
-                                    "Content-Length": str(len(data))}.items():
-                    self.send_header(name, value)
-                self.end_headers()
-                self.wfile.write(data)
-
-            do_GET = do_POST = do_PATCH = do_DELETE = _handle
-
-            def log_message(self, *args) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}"
-        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
 @pytest.fixture
-def elsewhere() -> Iterator[Server]:
+def elsewhere() -> Iterator[JsonServer]:
     """Where the redirects point: answers everything as a workspace would (it must never be asked)."""
-    server = Server(lambda method, path: (200, {}, {"webhooks": [], "webhook": {"id": "x"},
+    server = JsonServer(lambda method, path: (200, {}, {"webhooks": [], "webhook": {"id": "x"},
                                                     "access_token": "t", "token_type": "Bearer"}))
     yield server
     server.close()
 
 
 @pytest.fixture
-def redirecting(request, elsewhere, tmp_path, monkeypatch) -> Iterator[Server]:
+def redirecting(request, elsewhere, tmp_path, monkeypatch) -> Iterator[JsonServer]:
     """The workspace of deployment 'moved' (a profile with a token): answers every request with
     `request.param` (the status) and a Location on `elsewhere` carrying user info and a secret query
     (or `server.location` when a test sets it)."""
@@ -84,7 +48,7 @@ def redirecting(request, elsewhere, tmp_path, monkeypatch) -> Iterator[Server]:
         return status, {"Location": location}, {"message": "moved"}
 
     elsewhere_url = elsewhere.url.replace("http://", "http://user:pa55word@")
-    server = Server(answer)
+    server = JsonServer(answer)
     server.status, server.location = status, None
     config = tmp_path / "databrickscfg"
     config.write_text(f"[moved]\nhost = {server.url}\ntoken = {TOKEN}\n")
