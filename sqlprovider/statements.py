@@ -5,21 +5,20 @@ resource names, classify a statement, peel RETURNING off, parse EXEC, fill `{{ }
 Everything works on the original text by splicing at sqlglot token offsets, so the rest of the
 user's SQL reaches SQLite byte-for-byte; the sqlglot parser is used only where a tree is needed.
 
-sqlglot is imported inside the functions that need it: importing it takes about 100 ms, as long as the
-rest of a cold start, and a plain statement (see `_plain`) is split, classified and passed through
-without it, so `sqlprovider exec -e "SELECT 1"` never loads it.
+sqlglot (and our dialects of it, dialects.py) is imported inside the functions that need it: importing it
+takes about 100 ms, as long as the rest of a cold start, and a plain statement (see `_plain`) is split,
+classified and passed through without it, so `sqlprovider exec -e "SELECT 1"` never loads it.
 """
 
 from __future__ import annotations
 
 import json
 import re
-import threading
 from bisect import bisect_right
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING
 
 import apsw
 
@@ -27,7 +26,6 @@ from sqlprovider.errors import StatementError, TemplateError
 
 if TYPE_CHECKING:
     from sqlglot import exp
-    from sqlglot.dialects.dialect import Dialect
     from sqlglot.errors import ParseError
     from sqlglot.tokens import Token
 
@@ -111,120 +109,6 @@ def _add_plain_statement(statements: list[Statement], script: str, start: int, e
         statements.append(Statement(text, _line(script, first)))
 
 
-# --- sqlglot dialects, built on first use ----------------------------------------------------------
-class _Dialects(NamedTuple):
-    front: Dialect  # SQLite, for user text
-    exec: Dialect  # T-SQL's EXEC as StackQL writes it
-    exec_query: type  # the node of an `@name=(SELECT ...)` value
-
-
-_dialects_lock = threading.Lock()
-_built: _Dialects | None = None
-
-
-def _dialects() -> _Dialects:
-    """Our sqlglot dialects, built once (by one thread, so every caller sees the same node classes)."""
-    global _built
-    if _built is None:
-        with _dialects_lock:
-            if _built is None:
-                _built = _build_dialects()
-    return _built
-
-
-def _build_dialects() -> _Dialects:
-    from sqlglot import exp
-    from sqlglot.dialects.sqlite import SQLite
-    from sqlglot.dialects.tsql import TSQL
-    from sqlglot.tokens import TokenType
-
-    class FrontDialect(SQLite):
-        """SQLite as sqlglot reads it, with two fixes for working on user text."""
-
-        class Tokenizer(SQLite.Tokenizer):
-            # The base tokenizer swallows the rest of a statement into one token after EXECUTE, SHOW,
-            # REPLACE...: that hides strings and names from us. Tokenize everything.
-            COMMANDS: set[TokenType] = set()
-
-        class Parser(SQLite.Parser):
-            PLACEHOLDER_PARSERS = {
-                **SQLite.Parser.PLACEHOLDER_PARSERS,
-                TokenType.PLACEHOLDER: lambda self: self._parse_numbered_placeholder(),
-            }
-
-            def _parse_numbered_placeholder(self) -> exp.Placeholder:
-                """Read SQLite's `?NNN` (sqlglot only knows a bare `?`)."""
-                if (self._curr and self._curr.token_type == TokenType.NUMBER
-                        and self._curr.start == self._prev.end + 1):
-                    self._advance()
-                    return self.expression(exp.Placeholder(this=self._prev.text))
-                return self.expression(exp.Placeholder())
-
-    class ExecQuery(exp.Expression):
-        """`@name=(SELECT ...)`: a parameter value computed by a query (its text is `this`)."""
-
-        arg_types = {"this": True}
-
-    class ExecDialect(TSQL):
-        """T-SQL's EXEC, as StackQL writes it: commas between parameters are optional."""
-
-        class Tokenizer(TSQL.Tokenizer):
-            IDENTIFIERS = [("[", "]")]  # "value" is a string, as in StackQL examples
-
-        class Parser(TSQL.Parser):
-            def _parse_execute(self) -> exp.Execute:
-                """Parse `<resource>.<method>` then `@name=value` pairs, with or without commas."""
-                if not self._curr or self._curr.token_type not in (TokenType.VAR, TokenType.IDENTIFIER):
-                    self.raise_error("missing <resource>.<method> after EXEC")
-                target = self._parse_table_parts()
-                params: list[exp.Expr] = []
-                while self._curr:
-                    if params and self._match(TokenType.COMMA) and not self._curr:
-                        break  # a trailing comma
-                    if not self._match(TokenType.PARAMETER):
-                        self.raise_error(f"expected @param='value' but found {self._curr.text!r}")
-                        break
-                    name = self._parse_parameter()
-                    value = self._parse_exec_value() if self._match(TokenType.EQ) else None
-                    params.append(exp.EQ(this=name, expression=value) if value is not None else name)
-                return self.expression(exp.Execute(this=target, expressions=params))
-
-            def _parse_exec_value(self) -> exp.Expr | None:
-                """A literal, NULL, a negative number, a `(SELECT ...)`, or a bare word (reported later as unquoted)."""
-                if self._curr and self._curr.token_type == TokenType.L_PAREN:
-                    return self._parse_exec_query()
-                if self._match(TokenType.DASH):
-                    number = self._parse_primary()
-                    return exp.Neg(this=number) if number is not None else None
-                if self._curr and self._curr.token_type == TokenType.PARAMETER:
-                    return None
-                return self._parse_primary() or self._parse_column()
-
-            def _parse_exec_query(self) -> exp.Expr:
-                """`( ... )` kept as the user's text, for SQLite to evaluate (see ExecQuery)."""
-                depth, end = 0, self._index
-                for end in range(self._index, len(self._tokens)):
-                    depth += {TokenType.L_PAREN: 1, TokenType.R_PAREN: -1}.get(self._tokens[end].token_type, 0)
-                    if depth == 0:
-                        break
-                else:
-                    self.raise_error("missing ')' after the query of a parameter")
-                inner = self._tokens[self._index + 1:end]  # comments are not tokens: a trailing one is left out
-                self._advance(end - self._index + 1)
-                return ExecQuery(this=self.sql[inner[0].start:inner[-1].end + 1] if inner else "")
-
-    return _Dialects(FrontDialect(), ExecDialect(), ExecQuery)
-
-
-def __getattr__(name: str) -> Any:
-    """FRONT and EXEC_DIALECT (the dialect instances), for other modules; they load sqlglot."""
-    if name == "FRONT":
-        return _dialects().front
-    if name == "EXEC_DIALECT":
-        return _dialects().exec
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
 # --- tokens ---------------------------------------------------------------------------------------
 def _line(text: str, offset: int) -> int:
     return text.count("\n", 0, offset) + 1
@@ -237,7 +121,9 @@ def _tokens(sql: str, error: type[Exception] = StatementError) -> list[Token]:
                     f"remove it (in a value, bind it as a parameter instead)")
     from sqlglot.errors import TokenError
 
-    front = _dialects().front
+    from sqlprovider import dialects
+
+    front = dialects.FRONT
     tokenizer = front.tokenizer_class(front)
     try:
         return tokenizer.tokenize(sql)
@@ -360,6 +246,8 @@ def split_returning(sql: str) -> tuple[str, list[str] | None]:
     from sqlglot.errors import ParseError
     from sqlglot.tokens import TokenType
 
+    from sqlprovider import dialects
+
     tokens = _tokens(sql)
     at = next((i for i, t in _top_level(tokens) if t.token_type == TokenType.RETURNING), None)
     if at is None:
@@ -367,7 +255,7 @@ def split_returning(sql: str) -> tuple[str, list[str] | None]:
     head, rest = sql[:tokens[at - 1].end + 1], sql[tokens[at].end + 1:]
     hint = "list columns or expressions, e.g. RETURNING id, webhook"
     try:
-        trees = [t for t in _dialects().front.parse("SELECT " + rest) if t is not None]
+        trees = [t for t in dialects.FRONT.parse("SELECT " + rest) if t is not None]
     except ParseError as exc:
         line = _line(sql, tokens[at].end)
         raise StatementError(f"cannot read the RETURNING clause: {_one_line(exc, line)}; {hint}") from None
@@ -441,8 +329,10 @@ def where_equalities(sql: str) -> frozenset[str] | None:
     from sqlglot import exp
     from sqlglot.errors import ParseError, TokenError
 
+    from sqlprovider import dialects
+
     try:
-        trees = _dialects().front.parse(sql)
+        trees = dialects.FRONT.parse(sql)
     except (ParseError, TokenError):
         return None
     tree = trees[0] if trees else None
@@ -503,8 +393,10 @@ def parse_exec(sql: str) -> ExecStatement:
     from sqlglot import exp
     from sqlglot.errors import ParseError, TokenError
 
+    from sqlprovider import dialects
+
     try:
-        trees = [t for t in _dialects().exec.parse(sql) if t is not None]
+        trees = [t for t in dialects.EXEC_DIALECT.parse(sql) if t is not None]
     except (ParseError, TokenError) as exc:
         detail = _one_line(exc) if isinstance(exc, ParseError) else "unterminated string"
         raise StatementError(f"cannot read EXEC: {detail}; the form is {EXEC_FORM}") from None
@@ -545,8 +437,9 @@ def _exec_literal(shown: str, node: exp.Expr) -> object:
     """A parameter's value as Python: str, int, float, bool, None, or a Query to run."""
     from sqlglot import exp
 
-    exec_query = _dialects().exec_query
-    if isinstance(node, exec_query) and statement_kind(node.this) == "select":
+    from sqlprovider import dialects
+
+    if isinstance(node, dialects.ExecQuery) and statement_kind(node.this) == "select":
         return Query(node.this)
     if isinstance(node, exp.Null):
         return None
@@ -560,7 +453,7 @@ def _exec_literal(shown: str, node: exp.Expr) -> object:
             return sign * int(number.this)
         except ValueError:
             return sign * float(number.this)
-    text = f"({node.this})" if isinstance(node, exec_query) else node.sql("tsql")
+    text = f"({node.this})" if isinstance(node, dialects.ExecQuery) else node.sql("tsql")
     raise StatementError(f"parameter {shown}: {text} is not a quoted string, a number or NULL; write {shown}='{text}'")
 
 
