@@ -176,9 +176,7 @@ class Connection:
         if unknown:
             raise ProgrammingError(f"EXEC {resource.name}.{method.name}: unknown parameter @{unknown[0]}; "
                                    f"valid parameters are " + ", ".join("@" + v for v in valid))
-        deployment = given.get(resource.deployment_param)
-        if deployment in (None, ""):
-            deployment = self.engine.default_deployment
+        deployment = given.get(resource.deployment_param) or self.engine.default_deployment
         if deployment in (None, ""):
             raise StatementError(f"EXEC {resource.name}.{method.name} needs @{resource.deployment_param}: "
                                  f"add @{resource.deployment_param}='<workspace>'")

@@ -208,9 +208,7 @@ class Table:
 
     def _deployment(self, values: dict[str, Any], verb: str) -> str:
         name = self.resource.deployment_param
-        deployment = values.get(name)
-        if deployment in (None, ""):
-            deployment = self.engine.default_deployment
+        deployment = values.get(name) or self.engine.default_deployment
         if deployment in (None, ""):
             raise StatementError(f"{verb} needs {name}: add it to the column list, e.g. INSERT INTO "
                                  f"{self.resource.name} ({name}, events, ...) VALUES ('sandbox', ...), or "
