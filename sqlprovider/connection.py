@@ -94,11 +94,10 @@ class Connection:
             return Result(columns, iter(rows), -1)
         text = statements.rewrite_names(text, _SHORT_NAMES)
         returning = None
-        target = None
-        if kind in ("insert", "update", "delete"):
+        target = BY_NAME.get(statements.write_target(text) or "") if kind in ("insert", "update", "delete") else None
+        if target is not None:  # RETURNING on our tables is emulated; on SQLite's own it stays in the text
             text, returning = statements.split_returning(text)
-            target = BY_NAME.get(statements.write_target(text) or "")
-            if returning is not None and target is not None and self.db.in_transaction:
+            if returning is not None and self.db.in_transaction:
                 raise NotSupportedError("RETURNING is not available inside BEGIN ... COMMIT: writes are sent at "
                                         "COMMIT; run the statement outside the transaction")
         self.engine.kind = kind
@@ -109,8 +108,8 @@ class Connection:
             cursor = _execute(self.db, text, params)
             if kind not in ("insert", "update", "delete"):
                 return _lazy_result(cursor)
-            for _ in cursor:
-                pass
+            result = _lazy_result(cursor)  # rows only from SQLite's own RETURNING (a write to a table of its own)
+            rows = list(result.rows)
         except apsw.Error as exc:
             raise _translate(exc) from None
         finally:
@@ -119,7 +118,7 @@ class Connection:
                 self.engine.keyed = False
         changed = self.db.changes()
         if returning is None or target is None:
-            return Result((), iter(()), changed)
+            return Result(result.columns, iter(rows), changed)
         return self._returning(target, returning, self.engine.results, changed)
 
     def _keyed(self, text: str, kind: str, resource: Resource, returning: list[str] | None) -> bool:

@@ -290,43 +290,45 @@ def _returning_items(rest: str, parsed: list[exp.Expr]) -> list[str]:
 
 
 # --- writes ---------------------------------------------------------------------------------------
-def write_target(sql: str) -> str | None:
-    """The lower-cased name of the table an INSERT/UPDATE/DELETE writes to, else None."""
-    from sqlglot import exp
+_BEFORE_TARGET = {"OR", "ROLLBACK", "ABORT", "REPLACE", "FAIL", "IGNORE", "INTO", "FROM"}  # INSERT OR IGNORE INTO t
 
-    tree = _write_tree(sql)
-    table = tree.this if isinstance(tree, (exp.Insert, exp.Update, exp.Delete)) else None
-    if isinstance(table, exp.Schema):  # INSERT INTO t (columns)
-        table = table.this
-    return table.name.lower() if isinstance(table, exp.Table) else None
+
+def write_target(sql: str) -> str | None:
+    """The lower-cased name of the table an INSERT/REPLACE/UPDATE/DELETE writes to (after any WITH), else None.
+
+    Read from the tokens, not a parse, so every form SQLite takes works (`?1` parameters, REPLACE INTO,
+    RETURNING, a schema prefix): the first top-level verb, its conflict clause and INTO/FROM, then the name.
+    """
+    if statement_kind(sql) not in WRITES:
+        return None
+    from sqlglot.tokens import TokenType
+
+    top = [token for _, token in _top_level(_tokens(sql))]
+    words = [_source(sql, token).upper() for token in top]
+    i = next((i for i, word in enumerate(words) if KINDS.get(word) in WRITES), len(top)) + 1
+    while i < len(top) and words[i] in _BEFORE_TARGET:
+        i += 1
+    name = None
+    while i < len(top) and (top[i].token_type == TokenType.IDENTIFIER or top[i].text.isidentifier()):
+        name = top[i].text  # main.t: the last part
+        if i + 1 < len(top) and top[i + 1].token_type == TokenType.DOT:
+            i += 2
+            continue
+        break
+    return name.lower() if name else None
 
 
 def sets_only_values(sql: str) -> bool:
     """True for an UPDATE whose SET values read no column, so they can be sent without the old row."""
     from sqlglot import exp
 
-    tree = _write_tree(sql)
+    tree = _front_tree(sql)
     return isinstance(tree, exp.Update) and not any(a.expression.find(exp.Column) for a in tree.expressions)
 
 
 @lru_cache(maxsize=32)
-def _write_tree(sql: str) -> exp.Expr | None:
-    """SQLite's parse of a write statement (read only: the tree is shared by the functions above)."""
-    import sqlglot
-    from sqlglot.errors import ParseError, TokenError
-
-    try:
-        return sqlglot.parse_one(sql, read="sqlite")
-    except (ParseError, TokenError):
-        return None
-
-
-# --- WHERE ----------------------------------------------------------------------------------------
-def where_equalities(sql: str) -> frozenset[str] | None:
-    """The columns of an UPDATE/DELETE WHERE that is only `column = value AND ...`, else None."""
-    if statement_kind(sql) not in ("update", "delete"):
-        return None
-    from sqlglot import exp
+def _front_tree(sql: str) -> exp.Expr | None:
+    """The parse of one statement, or None; cached (and so shared: read it, never change it)."""
     from sqlglot.errors import ParseError, TokenError
 
     from sqlprovider import dialects
@@ -335,7 +337,17 @@ def where_equalities(sql: str) -> frozenset[str] | None:
         trees = dialects.FRONT.parse(sql)
     except (ParseError, TokenError):
         return None
-    tree = trees[0] if trees else None
+    return trees[0] if trees else None
+
+
+# --- WHERE ----------------------------------------------------------------------------------------
+def where_equalities(sql: str) -> frozenset[str] | None:
+    """The columns of an UPDATE/DELETE WHERE that is only `column = value AND ...`, else None."""
+    if statement_kind(sql) not in ("update", "delete"):
+        return None
+    from sqlglot import exp
+
+    tree = _front_tree(sql)
     where = tree.args.get("where") if isinstance(tree, (exp.Update, exp.Delete)) else None
     if where is None:
         return None

@@ -16,6 +16,7 @@ from sqlprovider.statements import (
     split_statements,
     statement_kind,
     where_equalities,
+    write_target,
 )
 
 QUALIFIED = "databricks_workspace.ml.model_registry_webhooks"
@@ -341,6 +342,21 @@ def test_split_returning_errors(sql, message):
     with pytest.raises(StatementError) as info:
         split_returning(sql)
     assert str(info.value) == message
+
+
+@pytest.mark.parametrize("sql, target", [
+    ("INSERT INTO Model_Registry_Webhooks (a) VALUES (?1) RETURNING id", "model_registry_webhooks"),
+    ("INSERT OR IGNORE INTO main.t DEFAULT VALUES", "t"),
+    ('REPLACE INTO "my table" (a) VALUES (1)', "my table"),
+    ("UPDATE OR FAIL t SET a = (SELECT b FROM u) WHERE c = ?2", "t"),
+    ("DELETE FROM [t] WHERE a IN (SELECT a FROM u)", "t"),
+    ("WITH u AS (SELECT 1 AS a) DELETE FROM t WHERE a IN (SELECT a FROM u)", "t"),
+    ("SELECT * FROM t", None),
+    ("CREATE TRIGGER tr AFTER INSERT ON t BEGIN DELETE FROM u; END", None),
+    ("INSERT INTO", None),
+])
+def test_write_target(sql, target):
+    assert write_target(sql) == target
 
 
 # --- where_equalities -----------------------------------------------------------------------------
