@@ -159,6 +159,9 @@ class Connection:
 
     # --- EXEC -----------------------------------------------------------------------------------
     def _exec(self, stmt: statements.ExecStatement) -> Result:
+        if self.db.in_transaction:  # its request would go out now, and ROLLBACK could not take it back
+            raise NotSupportedError("EXEC is not available inside BEGIN ... COMMIT: it is sent at once and "
+                                    "cannot be rolled back; run it after COMMIT or ROLLBACK")
         resource = lookup(stmt.resource)
         if resource is None:
             known = ", ".join(r.qualified_name for r in RESOURCES)

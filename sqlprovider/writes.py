@@ -79,8 +79,8 @@ def send_writes(ops: Sequence[WriteOp], workspace: Callable[[str], Workspace], k
                 return
             result.item = obj
 
-    if len(ops) == 1 or max_workers <= 1:
-        for result in results:
+    if len(ops) == 1 or max_workers <= 1 or _repeats_a_key(ops):
+        for result in results:  # in order: a later write to the same object must land after an earlier one
             send(result)
     else:
         with ThreadPoolExecutor(max_workers=min(max_workers, len(ops)), thread_name_prefix="sqlprovider-write") as pool:
@@ -92,8 +92,15 @@ def send_writes(ops: Sequence[WriteOp], workspace: Callable[[str], Workspace], k
     return results
 
 
+def _repeats_a_key(ops: Sequence[WriteOp]) -> bool:
+    """Whether two ops write the same object (a transaction updating then deleting one webhook)."""
+    keys = [(op.deployment, op.key) for op in ops if op.key is not None]
+    return len(keys) != len(set(keys))
+
+
 def _summary(results: Sequence[WriteResult], key: str) -> str:
-    verb = SQL_VERB.get(results[0].op.verb, "write")
+    verbs = {SQL_VERB.get(r.op.verb, "write") for r in results}
+    verb = verbs.pop() if len(verbs) == 1 else "COMMIT"  # a transaction's writes of several kinds
     total = len(results)
     applied = [(i, r) for i, r in enumerate(results, 1) if r.item is not None]
     errors = [(i, r) for i, r in enumerate(results, 1) if r.error is not None]
