@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import apsw
+import apsw.ext
 
 from sqlprovider import deployments, statements
 from sqlprovider.client import RequestOptions, RetryPolicy, Workspace
@@ -93,13 +94,15 @@ class Connection:
             columns, rows = describe.run(text)
             return Result(columns, iter(rows), -1)
         text = statements.rewrite_names(text, _SHORT_NAMES)
-        returning = None
+        returning = returning_query = None
         target = BY_NAME.get(statements.write_target(text) or "") if kind in ("insert", "update", "delete") else None
         if target is not None:  # RETURNING on our tables is emulated; on SQLite's own it stays in the text
             text, returning = statements.split_returning(text)
-            if returning is not None and self.db.in_transaction:
-                raise NotSupportedError("RETURNING is not available inside BEGIN ... COMMIT: writes are sent at "
-                                        "COMMIT; run the statement outside the transaction")
+            if returning is not None:
+                if self.db.in_transaction:
+                    raise NotSupportedError("RETURNING is not available inside BEGIN ... COMMIT: writes are sent "
+                                            "at COMMIT; run the statement outside the transaction")
+                returning_query = self._returning_query(target, returning)  # a mistake fails now, before any write
         self.engine.kind = kind
         self.engine.keyed = target is not None and self._keyed(text, kind, target, returning)
         self.engine.results = []
@@ -117,9 +120,9 @@ class Connection:
                 self.engine.kind = "other"
                 self.engine.keyed = False
         changed = self.db.changes()
-        if returning is None or target is None:
+        if returning_query is None:
             return Result(result.columns, iter(rows), changed)
-        return self._returning(target, returning, self.engine.results, changed)
+        return self._returning(target, *returning_query, self.engine.results, changed)
 
     def _keyed(self, text: str, kind: str, resource: Resource, returning: list[str] | None) -> bool:
         """True when an UPDATE/DELETE pins exactly deployment and key, so no listing is needed."""
@@ -133,29 +136,44 @@ class Connection:
             return returning is None  # DELETE ... RETURNING lists first so it can return the whole row
         return statements.sets_only_values(text)
 
-    def _returning(self, resource: Resource, exprs: list[str], results: list[WriteResult], changed: int) -> Result:
+    def _returning_query(self, resource: Resource, exprs: list[str]) -> tuple[str, tuple[str, ...]]:
+        """The SELECT that answers RETURNING over the temp table of API answers, and its column names.
+
+        Prepared (not run) before the write is sent: a mistake in the RETURNING list is an error while
+        nothing has been written yet.
+        """
         names = [resource.deployment_param, *resource.aliases]  # the deployment under each of its names
         columns = [c.name for c in resource.columns] + names + ["webhook"]
         table = f"returning_{resource.name}"
         self.db.execute(f'CREATE TEMP TABLE IF NOT EXISTS "{table}"(seq INTEGER, '
                         + ", ".join(f'"{c}"' for c in columns) + ")")
+        projection = ", ".join(", ".join(c.name for c in resource.columns) if e == "*" else e for e in exprs)
+        query = f'SELECT {projection} FROM temp."{table}" AS "{resource.name}" ORDER BY seq'
+        try:
+            described = apsw.ext.query_info(self.db, query).description or ()
+        except apsw.Error as exc:
+            raise _translate(exc, "RETURNING: ") from None
+        return query, tuple(name for name, _ in described)
+
+    def _returning(self, resource: Resource, query: str, columns: tuple[str, ...], results: list[WriteResult],
+                   changed: int) -> Result:
+        """RETURNING's rows: the API's answers put in the temp table, then `query` (from _returning_query) run."""
+        names = [resource.deployment_param, *resource.aliases]
+        table = f"returning_{resource.name}"
         self.db.execute(f'DELETE FROM temp."{table}"')
         rows = []
         for seq, result in enumerate(results):
             item = result.item or {}
             values = [_to_sql(item.get(c.name), c) for c in resource.columns]
             rows.append((seq, *values, *[result.op.deployment] * len(names), json.dumps(item, separators=(",", ":"))))
-        marks = ", ".join("?" * (len(columns) + 1))
-        self.db.executemany(f'INSERT INTO temp."{table}" VALUES ({marks})', rows)
-        projection = ", ".join(", ".join(c.name for c in resource.columns) if e == "*" else e for e in exprs)
+        if rows:
+            marks = ", ".join("?" * len(rows[0]))
+            self.db.executemany(f'INSERT INTO temp."{table}" VALUES ({marks})', rows)
         try:
-            cursor = self.db.cursor().execute(
-                f'SELECT {projection} FROM temp."{table}" AS "{resource.name}" ORDER BY seq')
-            result = _lazy_result(cursor)
-            materialised = list(result.rows)
+            materialised = list(self.db.execute(query))
         except apsw.Error as exc:
             raise _translate(exc, "RETURNING: ") from None
-        return Result(result.columns, iter(materialised), changed)
+        return Result(columns, iter(materialised), changed)
 
     # --- EXEC -----------------------------------------------------------------------------------
     def _exec(self, stmt: statements.ExecStatement) -> Result:

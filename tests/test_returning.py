@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+import sqlprovider
+
 SPEC = '{"url": "https://r.example.com/h"}'
 
 
@@ -43,3 +45,22 @@ def test_sqlite_own_tables_keep_their_returning(conn):
     assert (sorted(cursor.fetchall()), cursor.rowcount) == ([(10,), (20,)], 2)
     cursor = conn.execute("DELETE FROM notes")
     assert (cursor.fetchall(), cursor.rowcount, cursor.description) == ([], 2, None)
+
+
+def test_a_mistake_in_returning_is_an_error_before_anything_is_sent(ws1, conn):
+    hook = ws1.create()
+    ws1.reset()
+    insert = ("INSERT INTO model_registry_webhooks (deployment_name, events, http_url_spec) "
+              f"VALUES ('ws1', 'COMMENT_CREATED', '{SPEC}') RETURNING idd")
+    delete = "DELETE FROM model_registry_webhooks WHERE deployment_name = 'ws1' RETURNING nosuch"
+    for statement, column in ((insert, "idd"), (delete, "nosuch")):
+        with pytest.raises(sqlprovider.ProgrammingError) as caught:
+            conn.execute(statement)
+        assert str(caught.value) == f"RETURNING: no such column: {column}"
+    assert ws1.calls() == [] and [h["id"] for h in ws1.list()] == [hook["id"]]
+
+
+def test_returning_that_matches_nothing_still_has_its_columns(ws1, conn):
+    cursor = conn.execute("UPDATE model_registry_webhooks SET status = 'ACTIVE' WHERE deployment_name = 'ws1' "
+                          "AND model_name = 'nope' RETURNING id, status AS now")
+    assert (cursor.fetchall(), [d[0] for d in cursor.description], cursor.rowcount) == ([], ["id", "now"], 0)
