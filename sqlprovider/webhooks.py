@@ -40,7 +40,9 @@ SIGNATURE_HEADER = "X-Databricks-Signature"
 
 
 def sign(body: bytes, secret: str) -> str:
-    """Return the hex HMAC-SHA256 of the exact body bytes keyed with the webhook secret."""
+    """Return the hex HMAC-SHA256 of the exact body bytes keyed with the webhook secret (a str, used as
+    its UTF-8 bytes, as Databricks does); TypeError for a secret of another type."""
+    _check_secret_type(secret)
     return hmac.new(secret.encode("utf-8"), body, hashlib.sha256).hexdigest()
 
 
@@ -48,9 +50,16 @@ def verify_signature(body: bytes, secret: str, signature_header: str | None) -> 
     """Return True when `signature_header` is the hex HMAC-SHA256 of `body` keyed with `secret`.
 
     Pass the RAW request body bytes, exactly as received, before any JSON parsing: re-serialised JSON
-    rarely has the same bytes. The comparison is constant-time (`hmac.compare_digest`). Whitespace
-    around the header and upper-case hex are accepted; a missing, empty or malformed header, or an
-    empty secret, gives False, never an exception.
+    rarely has the same bytes. The comparison is constant-time (`hmac.compare_digest`).
+
+    Types are checked strictly, because a wrong one is a bug in the receiver, not a bad request:
+    `body` must be bytes-like (bytes, bytearray, memoryview) and `secret` a str, the text given as
+    `http_url_spec.secret` (it is keyed as its UTF-8 bytes). Anything else raises TypeError: a decoded
+    or parsed body, and a bytes secret too (decode it first: `secret.decode()`), which would otherwise
+    never verify. A secret that is None or empty (not configured) gives False.
+
+    The header is what the request brought, so it never raises: whitespace around it and upper-case
+    hex are accepted; a missing, empty, malformed or non-str header gives False.
 
     Flask-style handler::
 
@@ -86,9 +95,18 @@ def verify_signature(body: bytes, secret: str, signature_header: str | None) -> 
     """
     if not isinstance(body, (bytes, bytearray, memoryview)):
         raise TypeError("verify_signature needs the raw request body as bytes, before JSON parsing")
-    if not secret or not isinstance(secret, str) or not isinstance(signature_header, str):
+    if secret is None:
+        return False
+    _check_secret_type(secret)
+    if not secret or not isinstance(signature_header, str):
         return False
     given = signature_header.strip().lower()
     if len(given) != hashlib.sha256().digest_size * 2 or not all(c in "0123456789abcdef" for c in given):
         return False
     return hmac.compare_digest(given.encode("ascii"), sign(bytes(body), secret).encode("ascii"))
+
+
+def _check_secret_type(secret: object) -> None:
+    if not isinstance(secret, str):
+        raise TypeError("the signature needs the webhook secret as a str (the text given as http_url_spec.secret; "
+                        f"decode a bytes secret first), not {type(secret).__name__}")

@@ -71,6 +71,22 @@ def test_a_parsed_or_decoded_body_is_a_programming_error():
         verify_signature({"event": "MODEL_VERSION_CREATED"}, SECRET, GOOD)  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize("secret", [SECRET.encode(), bytearray(SECRET.encode()), 12345])
+def test_a_secret_that_is_not_a_str_is_a_type_error(secret):
+    with pytest.raises(TypeError, match=r"the webhook secret as a str \(.*\), not (bytes|bytearray|int)$"):
+        verify_signature(BODY, secret, GOOD)
+    with pytest.raises(TypeError, match=r"the webhook secret as a str"):
+        sign(BODY, secret)
+
+
+def test_the_checks_on_body_and_secret_come_before_the_header_is_looked_at():
+    with pytest.raises(TypeError):
+        verify_signature(BODY, SECRET.encode(), None)  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        verify_signature(BODY.decode(), "", None)  # type: ignore[arg-type]
+
+
 def test_docstring_shows_flask_and_fastapi_receivers():
     doc = verify_signature.__doc__ or ""
     assert "request.get_data()" in doc and "await request.body()" in doc
+    assert "TypeError" in doc and "bytes secret" in doc
