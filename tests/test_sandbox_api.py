@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+import socket
 import time
 from pathlib import Path
 
@@ -77,6 +78,34 @@ def test_create_with_every_field_and_a_job_spec(sandbox):
         "model_name": "churn", "events": ["COMMENT_CREATED", "MODEL_VERSION_TAG_SET"],
         "description": "notify the team", "status": "TEST_MODE",
         "job_spec": {"job_id": "1234", "workspace_url": "https://other.cloud.databricks.com"}}
+
+
+def test_an_integer_job_id_is_stored_and_returned_as_a_string(sandbox, tmp_path):
+    hook = create(sandbox, http_url_spec=None, model_name="churn", job_spec={"job_id": 42, "access_token": "t"})
+    assert hook["job_spec"] == {"job_id": "42"}
+    assert listing(sandbox)["webhooks"][0]["job_spec"] == {"job_id": "42"}
+    updated = call(sandbox, "PATCH", "update", body={"id": hook["id"], "job_spec": {"job_id": 7, "access_token": "t"}})
+    assert updated.json()["webhook"]["job_spec"] == {"job_id": "7"}
+    assert call(sandbox, "POST", "test", body={"id": hook["id"]}).status_code == 200
+    log = requests.get(sandbox.url + "/api/2.0/sandbox/deliveries/list",
+                       headers={"Authorization": f"Bearer {sandbox.token}"}, timeout=10).json()
+    assert [row["job_id"] for row in log["deliveries"]] == ["7"]
+    # a data file written before job ids were normalised holds the number: it is read back as a string
+    store = Store(sandbox.data_path)
+    try:
+        old = store.create(events=["COMMENT_CREATED"], model_name=None, description=None, status="ACTIVE",
+                           http_url_spec=None, job_spec={"job_id": 99, "access_token": "t"})
+    finally:
+        store.close()
+    assert [h["job_spec"] for h in listing(sandbox)["webhooks"] if h["id"] == old.id] == [{"job_id": "99"}]
+
+
+@pytest.mark.parametrize("job_id", [1.5, True, [1], {"id": 1}])
+def test_a_job_id_of_another_type_is_malformed(sandbox, job_id):
+    body = {"events": ["COMMENT_CREATED"], "job_spec": {"job_id": job_id, "access_token": "t"}}
+    assert error(call(sandbox, "POST", "create", body=body)) == (
+        400, "MALFORMED_REQUEST", "Invalid JSON given in the body of the request - expected a string for field "
+                                  "'job_spec.job_id'.")
 
 
 def test_ids_are_unique(sandbox):
@@ -174,10 +203,19 @@ def test_page_tokens_are_opaque_urlsafe_strings(sandbox):
     base64.urlsafe_b64encode(b"[1,2]").decode(),
     base64.urlsafe_b64encode(b'{"after": -1}').decode(),
     base64.urlsafe_b64encode(b'{"after": "3"}').decode(),
+    base64.urlsafe_b64encode(b'{"after": 9223372036854775808}').decode(),  # past SQLite's largest integer
+    base64.urlsafe_b64encode(b'{"after": 99999999999999999999999}').decode(),
+    base64.urlsafe_b64encode(b"[" * 5000 + b"]" * 5000).decode(),  # too deep for the JSON parser
 ])
 def test_invalid_page_token(sandbox, token):
     assert error(call(sandbox, "GET", "list", params={"page_token": token})) == (
         400, "INVALID_PARAMETER_VALUE", "Invalid page_token: it was not returned by a previous list call.")
+
+
+def test_a_page_token_at_the_largest_position_is_an_empty_page(sandbox):
+    create(sandbox)
+    token = base64.urlsafe_b64encode(b'{"after": 9223372036854775807}').decode()
+    assert listing(sandbox, page_token=token) == {}
 
 
 @pytest.mark.parametrize("value", ["0", "-1", "abc", "1.5", ""])
@@ -374,6 +412,66 @@ def test_malformed_json(sandbox):
             400, "MALFORMED_REQUEST", "Invalid JSON given in the body of the request - failed to parse given JSON.")
 
 
+DEEP = ["[" * 5000 + "]" * 5000, '{"events": ' + "[" * 5000 + "]" * 5000 + "}",
+        '{"id": "x", "description": ' + '{"a": ' * 5000 + "1" + "}" * 5001]
+ENDPOINTS = [("POST", API + "create"), ("PATCH", API + "update"), ("GET", API + "list"), ("DELETE", API + "delete"),
+             ("POST", API + "test"), ("POST", "/api/2.0/sandbox/emit"), ("GET", "/api/2.0/sandbox/deliveries/list")]
+
+
+@pytest.mark.parametrize("data", DEEP, ids=["array", "in-object", "objects"])
+def test_deeply_nested_json_is_malformed_not_a_dropped_connection(sandbox, data):
+    auth = {"Authorization": f"Bearer {sandbox.token}"}
+    with requests.Session() as session:  # one kept-alive connection: it must survive every answer
+        for method, path in ENDPOINTS:
+            answer = session.request(method, sandbox.url + path, data=data, headers=auth, timeout=10)
+            assert error(answer) == (400, "MALFORMED_REQUEST",
+                                     "Invalid JSON given in the body of the request - failed to parse given JSON.")
+            # the order stays: credentials are checked before the body is parsed, as for any bad body
+            assert error(session.request(method, sandbox.url + path, data=data, timeout=10)) == (
+                401, 401, "Credential was not sent or was of an unsupported type for this API.")
+    assert sandbox.requests[0].body is None
+    assert listing(sandbox) == {}
+
+
+SURROGATE = ("Invalid JSON given in the body of the request - a string contains an unpaired surrogate escape "
+             "(\\uD800-\\uDFFF), which is not valid Unicode.")
+
+
+@pytest.mark.parametrize("method, path, data", [
+    ("POST", API + "create", '{"events": ["COMMENT_CREATED"], "model_name": "a\\ud800b", "http_url_spec": '
+                             '{"url": "https://h.example"}}'),
+    ("POST", API + "create", '{"events": ["COMMENT_CREATED"], "description": "\\udfff", "http_url_spec": '
+                             '{"url": "https://h.example"}}'),
+    ("POST", API + "create", '{"events": ["COMMENT_CREATED"], "http_url_spec": {"url": "https://h.example/\\ud800"}}'),
+    ("POST", API + "create", '{"events": ["COMMENT_CREATED"], "http_url_spec": {"url": "https://h.example", '
+                             '"secret": "\\ud800"}}'),
+    ("POST", API + "create", '{"events": ["COMMENT_CREATED"], "job_spec": {"job_id": "1", "access_token": "\\uDBFF"}}'),
+    ("POST", API + "create", '{"events": ["COMMENT_CREATED"], "\\ud800": 1, "http_url_spec": {"url": "https://h.example"}}'),
+    ("POST", API + "create", '{"events": ["COMMENT_CREATED"], "x": [[{"y": "\\ude00\\ud83d"}]], '
+                             '"http_url_spec": {"url": "https://h.example"}}'),  # a pair in the wrong order
+    ("GET", API + "list", '{"model_name": "\\ud800"}'),
+    ("DELETE", API + "delete", '{"id": "\\ud800"}'),
+    ("PATCH", API + "update", '{"id": "\\ud800"}'),
+    ("POST", API + "test", '{"id": "\\ud800"}'),
+    ("POST", "/api/2.0/sandbox/emit", '{"event": "MODEL_VERSION_CREATED", "model_name": "\\ud800"}'),
+    ("GET", "/api/2.0/sandbox/deliveries/list", '{"webhook_id": "\\ud800"}'),
+    ("POST", API + "test", '{"id": "\\ud800"}'.encode("utf-16")),  # JSON may come in UTF-16 too
+])
+def test_lone_surrogate_escapes_are_malformed(sandbox, method, path, data):
+    answer = requests.request(method, sandbox.url + path, data=data,
+                              headers={"Authorization": f"Bearer {sandbox.token}"}, timeout=10)
+    assert error(answer) == (400, "MALFORMED_REQUEST", SURROGATE)
+    assert listing(sandbox) == {}
+
+
+def test_surrogate_pairs_are_ordinary_characters(sandbox):
+    data = ('{"events": ["COMMENT_CREATED"], "description": "\\ud83d\\ude00 \\\\ud800", '
+            '"http_url_spec": {"url": "https://h.example"}}')  # an escaped backslash is no escape
+    answer = call(sandbox, "POST", "create", data=data)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["webhook"]["description"] == "\U0001F600 \\ud800"
+
+
 def test_test_endpoint_validation(sandbox):
     hook = create(sandbox, events=["COMMENT_CREATED"])
     assert error(call(sandbox, "POST", "test", body={})) == (
@@ -435,6 +533,8 @@ def test_the_bearer_scheme_is_case_insensitive(sandbox):
     ("PUT", API + "update", "PUT /mlflow/registry-webhooks/update"),
     ("GET", "/api/2.0/clusters/list", "GET /clusters/list"),
     ("GET", "/", "GET /"),
+    ("BREW", API + "list", "BREW /mlflow/registry-webhooks/list"),  # a method HTTP does not define
+    ("PROPFIND", "/", "PROPFIND /"),
 ])
 def test_unknown_endpoints(sandbox, method, path, shown):
     response = requests.request(method, sandbox.url + path, headers={"Authorization": f"Bearer {sandbox.token}"})
@@ -443,6 +543,31 @@ def test_unknown_endpoints(sandbox, method, path, shown):
 
 def test_unknown_endpoints_still_need_credentials(sandbox):
     assert requests.get(sandbox.url + "/api/2.0/clusters/list").status_code == 401
+    assert error(requests.request("BREW", sandbox.url + API + "list")) == (
+        401, 401, "Credential was not sent or was of an unsupported type for this API.")
+
+
+def raw_exchange(sb: Sandbox, request: bytes) -> bytes:
+    """Send raw bytes and read until the sandbox closes the connection."""
+    host, port = sb.url.removeprefix("http://").rsplit(":", 1)
+    with socket.create_connection((host, int(port)), timeout=10) as conn:
+        conn.sendall(request)
+        chunks = []
+        while chunk := conn.recv(65536):
+            chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def test_requests_http_cannot_parse_are_answered_in_json_and_closed(sandbox):
+    too_long = b"GET " + API.encode() + b"list HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 70000 + b"\r\n\r\n"
+    head, _, body = raw_exchange(sandbox, too_long).partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 431 ")
+    assert b"Content-Type: application/json; charset=utf-8" in head and b"Connection: close" in head
+    assert json.loads(body) == {"error_code": "MALFORMED_REQUEST", "message": "Line too long"}
+
+    head, _, body = raw_exchange(sandbox, b"GET /x HTTP/1.1.5\r\n\r\n").partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 400 ")  # an unreadable version: answered as HTTP/1.1 all the same
+    assert json.loads(body) == {"error_code": "MALFORMED_REQUEST", "message": "Bad request version ('HTTP/1.1.5')"}
 
 
 # -- the Sandbox object ----------------------------------------------------------------------------

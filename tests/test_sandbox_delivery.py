@@ -19,8 +19,10 @@ from pathlib import Path
 import pytest
 import requests
 
+from sqlprovider import webhooks
 from sqlprovider.sandbox import delivery
 from sqlprovider.sandbox.delivery import build_payload
+from sqlprovider.sandbox.store import Store
 
 API = "/api/2.0/mlflow/registry-webhooks/"
 SECRET = "whsec-test-0123456789"
@@ -176,6 +178,55 @@ def test_an_unreachable_receiver_is_reported_not_raised(sandbox, closed_port):
                       "body": f"delivery failed: connection refused by http://127.0.0.1:{port}/hook"}
 
 
+UNSENDABLE_AUTH = ("http_url_spec.authorization cannot be sent as an HTTP header (it has characters outside "
+                   "Latin-1)")
+
+
+def test_an_authorization_that_cannot_be_a_header_is_a_failed_delivery(sandbox, receiver):
+    hook = create(sandbox, http_url_spec={"url": receiver.url + "?key=q", "secret": SECRET,
+                                          "authorization": "Token 中文-receiver-cred"})
+    answer = run_test(sandbox, hook["id"])
+    assert answer == {"status_code": 502,
+                      "body": f"delivery failed: {UNSENDABLE_AUTH}; nothing was sent to {receiver.url}"}
+    assert receiver.got == []
+    [record] = sandbox.deliveries
+    assert (record["status_code"], record["headers"]["Authorization"]) == (502, "***")
+    assert "receiver-cred" not in json.dumps(record, ensure_ascii=False)
+    log = requests.get(sandbox.url + "/api/2.0/sandbox/deliveries/list",
+                       headers={"Authorization": f"Bearer {sandbox.token}"}, timeout=10).json()["deliveries"]
+    assert [(row["status_code"], row["error"]) for row in log] == [(502, answer["body"])]
+
+
+def test_stored_values_that_cannot_be_encoded_are_failed_deliveries(sandbox, receiver):
+    """A data file written before lone surrogates were refused may hold them in a secret or a url."""
+    store = Store(sandbox.data_path)
+    try:
+        hooks = [store.create(events=["MODEL_VERSION_CREATED"], model_name=None, description=None, status="ACTIVE",
+                              http_url_spec=spec, job_spec=None)
+                 for spec in ({"url": receiver.url, "secret": "s\ud800"}, {"url": receiver.url + "/\udc80"})]
+    finally:
+        store.close()
+    assert run_test(sandbox, hooks[0].id) == {
+        "status_code": 502, "body": "delivery failed: http_url_spec.secret is not valid Unicode text (it holds an "
+                                    f"unpaired surrogate); nothing was sent to {receiver.url}"}
+    assert run_test(sandbox, hooks[1].id) == {
+        "status_code": 502, "body": "delivery failed: http_url_spec.url is not valid Unicode text (it holds an "
+                                    f"unpaired surrogate); nothing was sent to {receiver.url}/\ufffd"}
+    assert receiver.got == []
+
+
+def test_any_encoding_error_while_building_the_request_is_a_failed_delivery(sandbox, receiver, monkeypatch):
+    def unencodable(body: bytes, secret: str) -> str:
+        raise UnicodeEncodeError("utf-8", secret, 0, 1, "surrogates not allowed")
+
+    monkeypatch.setattr(webhooks, "sign", unencodable)
+    hook = create(sandbox, http_url_spec={"url": receiver.url, "secret": "top-secret-value"})
+    answer = run_test(sandbox, hook["id"])
+    assert answer == {"status_code": 502, "body": f"delivery failed: the request to {receiver.url} could not be "
+                                                  "built (UnicodeEncodeError)"}
+    assert receiver.got == []
+
+
 def test_a_slow_receiver_times_out(sandbox, receiver, monkeypatch):
     monkeypatch.setattr(delivery, "DELIVERY_TIMEOUT_SECONDS", 0.2)
     receiver.delay = 1.0
@@ -223,7 +274,7 @@ def test_job_webhooks_record_a_simulated_run_now(sandbox):
     assert first["kind"] == "job" and first["method"] == "POST"
     assert first["url"] == "https://other.cloud.databricks.com/api/2.1/jobs/run-now"
     assert third["url"] == f"{sandbox.url}/api/2.1/jobs/run-now"
-    assert first["body"]["job_id"] == 123 and third["body"]["job_id"] == "77"
+    assert first["body"]["job_id"] == "123" and third["body"]["job_id"] == "77"  # job ids are strings
     assert list(first["body"]) == ["job_id", "notebook_params"]
     message = json.loads(first["body"]["notebook_params"]["event_message"])
     assert message == {"event": "COMMENT_CREATED", "webhook_id": hook["id"],

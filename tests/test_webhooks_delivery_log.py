@@ -3,6 +3,7 @@ with paging and a webhook_id filter, kept in the data file across restarts."""
 
 from __future__ import annotations
 
+import base64
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -142,6 +143,10 @@ def test_the_default_page_is_100_and_max_results_is_capped_at_1000(sandbox):
     ({"max_results": "ten"}, "Invalid value for parameter 'max_results': it must be a positive integer "
                              "(at most 1000 are returned per page)."),
     ({"page_token": "garbage!"}, "Invalid page_token: it was not returned by a previous list call."),
+    ({"page_token": base64.urlsafe_b64encode(b'{"after":9223372036854775808}').decode()},
+     "Invalid page_token: it was not returned by a previous list call."),
+    ({"page_token": base64.urlsafe_b64encode(b'{"after":-99999999999999999999}').decode()},
+     "Invalid page_token: it was not returned by a previous list call."),
 ])
 def test_bad_paging_input_is_a_400(sandbox, query, message):
     answer = get_log(sandbox, **query)

@@ -11,6 +11,11 @@ and for simulated events (`emit`). `Deliverer.fire` sends one event to one webho
 - A receiver that cannot be reached is not a sandbox error: the answer is status 502 (no
   connection, TLS failure) or 504 (timeout) with a body `delivery failed: <reason> <url>`, where the
   url has its user info, query and fragment removed, so no credential appears in it.
+- Neither is a request that cannot be built from the stored spec: an `authorization` with characters
+  outside Latin-1 (an HTTP header cannot carry them), a url or secret that is not valid Unicode, or
+  any other encoding error on the way out. Nothing is sent; the answer is 502 with a body naming the
+  field (never its value), e.g. `delivery failed: http_url_spec.authorization cannot be sent as an
+  HTTP header (...); nothing was sent to <url>`.
 - job_spec: the `POST <workspace_url or the sandbox url>/api/2.1/jobs/run-now` with
   `{"job_id": ..., "notebook_params": {"event_message": "<payload JSON>"}}` is recorded, not sent, and
   answered `200 {"run_id": n, "number_in_job": m}`.
@@ -23,6 +28,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -40,6 +46,8 @@ DELIVERY_TIMEOUT_SECONDS = 10.0
 #: The model name in test payloads of registry-wide webhooks, which have none of their own.
 PLACEHOLDER_MODEL = "sandbox-model"
 USER_AGENT = "sqlprovider-sandbox-webhooks/1.0"
+
+_SURROGATES = re.compile("[\ud800-\udfff]")
 
 #: Sample transitions for test payloads: (from_stage, to_stage) by the stage an event implies.
 _SAMPLE_FROM = {None: "None", "Staging": "None", "Production": "Staging", "Archived": "Production"}
@@ -109,8 +117,35 @@ def encode(payload: dict[str, Any]) -> bytes:
     return json.dumps(payload, separators=(",", ":")).encode("utf-8")
 
 
+def _encodes(text: str, encoding: str) -> bool:
+    try:
+        text.encode(encoding)
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _storable(text: str) -> str:
+    """`text` with any unpaired surrogate replaced by U+FFFD, so SQLite and UTF-8 take it."""
+    return _SURROGATES.sub("\ufffd", text)
+
+
+def _unsendable(spec: dict[str, Any]) -> str | None:
+    """Why an http_url_spec cannot make an HTTP request, naming the field but never its value; None if it can."""
+    authorization = spec.get("authorization")
+    if authorization and not _encodes(authorization, "latin-1"):
+        return "http_url_spec.authorization cannot be sent as an HTTP header (it has characters outside Latin-1)"
+    for name in ("url", "secret"):  # written before the sandbox refused lone surrogates in request bodies
+        value = spec.get(name)
+        if value and not _encodes(value, "utf-8"):
+            return f"http_url_spec.{name} is not valid Unicode text (it holds an unpaired surrogate)"
+    return None
+
+
 def safe_url(url: str) -> str:
-    """The url without user info, query or fragment: fit for messages and records."""
+    """The url without user info, query or fragment (and unpaired surrogates as U+FFFD): fit for
+    messages, records and the delivery log."""
+    url = _storable(url)
     try:
         parts = urlsplit(url)
         host = parts.hostname or ""
@@ -179,7 +214,7 @@ class Deliverer:
         delivered_at, started = now_ms(), time.perf_counter()
         if webhook.job_spec is not None:
             status, text, error = self._run_job(webhook, payload)
-            target = {"job_id": str(webhook.job_spec["job_id"])}
+            target = {"job_id": _storable(str(webhook.job_spec["job_id"]))}
         else:
             assert webhook.http_url_spec is not None
             status, text, error = self._post(webhook, payload)
@@ -194,18 +229,34 @@ class Deliverer:
     def _post(self, webhook: StoredWebhook, payload: dict[str, Any]) -> tuple[int, str, str | None]:
         spec = webhook.http_url_spec or {}
         url = spec["url"]
-        body = encode(payload)
         headers = {"Content-Type": "application/json", "User-Agent": USER_AGENT}
         if spec.get("authorization"):
             headers["Authorization"] = spec["authorization"]
-        if spec.get("secret"):
-            headers[webhooks.SIGNATURE_HEADER] = webhooks.sign(body, spec["secret"])
-        error: str | None = None
+        why = _unsendable(spec)
+        if why is None:
+            status, text, error = self._send(url, encode(payload), headers, spec)
+        else:
+            status, error = 502, f"delivery failed: {why}; nothing was sent to {safe_url(url)}"
+            text = error
+        shown = dict(headers)
+        if "Authorization" in shown:
+            shown["Authorization"] = "***"
+        self._record({"kind": "http", "method": "POST", "url": url, "headers": shown, "body": payload,
+                      "webhook_id": webhook.id, "event": payload["event"],
+                      "status_code": status, "response_body": text})
+        return status, text, error
+
+    def _send(self, url: str, body: bytes, headers: dict[str, str],
+              spec: dict[str, Any]) -> tuple[int, str, str | None]:
+        """Sign (adding the signature to `headers`) and POST; (status, body text, None) when the receiver
+        answered, else (502 or 504, the error, the error). No exception of the request escapes."""
         try:
+            if spec.get("secret"):
+                headers[webhooks.SIGNATURE_HEADER] = webhooks.sign(body, spec["secret"])
             response = self._session.post(url, data=body, headers=headers, timeout=DELIVERY_TIMEOUT_SECONDS,
                                           verify=bool(spec.get("enable_ssl_verification", True)),
                                           allow_redirects=False)
-            status, text = response.status_code, response.text
+            return response.status_code, response.text, None
         except requests.exceptions.SSLError:
             status, error = 502, f"delivery failed: TLS handshake or certificate verification failed for {safe_url(url)}"
         except requests.exceptions.Timeout:
@@ -216,15 +267,10 @@ class Deliverer:
             status, error = 502, f"delivery failed: {reason} {safe_url(url)}"
         except requests.exceptions.RequestException as exc:
             status, error = 502, f"delivery failed: {type(exc).__name__} for {safe_url(url)}"
-        if error is not None:
-            text = error
-        shown = dict(headers)
-        if "Authorization" in shown:
-            shown["Authorization"] = "***"
-        self._record({"kind": "http", "method": "POST", "url": url, "headers": shown, "body": payload,
-                      "webhook_id": webhook.id, "event": payload["event"],
-                      "status_code": status, "response_body": text})
-        return status, text, error
+        except ValueError as exc:  # a UnicodeError, or any other value the request could not be built from
+            status, error = 502, (f"delivery failed: the request to {safe_url(url)} could not be built "
+                                  f"({type(exc).__name__})")
+        return status, error, error
 
     def _run_job(self, webhook: StoredWebhook, payload: dict[str, Any]) -> tuple[int, str, None]:
         spec = webhook.job_spec or {}

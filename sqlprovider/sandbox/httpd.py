@@ -114,7 +114,8 @@ class LocalHandler(BaseHTTPRequestHandler):
         return self.server_version
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
-        log.debug("%s %s", self.command, urlsplit(self.path).path)
+        # also called for a request line that could not be read, before `path` (and `command`) are set
+        log.debug("%s %s", getattr(self, "command", None), urlsplit(getattr(self, "path", "")).path)
 
     def send(self, status: int, content_type: str, body: bytes, extra: dict[str, str] | None = None) -> None:
         """Answer with `body` (omitted for HEAD) and the extra headers."""

@@ -6,6 +6,10 @@ Every request is recorded first (Authorization masked). Then, for the registry-w
 the configured latency and any injected fault apply; then the bearer token is checked (for all but
 the OAuth discovery and token endpoints); then the request is routed. Bad input never yields a 500:
 an unexpected exception is logged (without request data) and answered INTERNAL_ERROR.
+
+Every answer is JSON: a method HTTP does not define (BREW) is routed like a wrong verb (404
+ENDPOINT_NOT_FOUND), and what the standard library refuses before routing (an unreadable request
+line, a header line too long) is answered in the same `{"error_code", "message"}` shape.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+import re
 import secrets
 import threading
 import time
@@ -249,14 +254,53 @@ class Sandbox:
             return _json(exc.status, exc.body(), exc.headers)
 
 
+_UNPARSEABLE = "Invalid JSON given in the body of the request - failed to parse given JSON."
+_LONE_SURROGATE = ("Invalid JSON given in the body of the request - a string contains an unpaired surrogate escape "
+                   "(\\uD800-\\uDFFF), which is not valid Unicode.")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _load_json(raw: bytes) -> Any:
+    """The JSON value of a request body; ValueError (with the answer's message) if it is not one.
+
+    The one place request bodies are decoded, so every endpoint refuses the same things: bytes that
+    are not UTF-8/16/32 JSON, nesting too deep for the parser (RecursionError), and strings (keys
+    included) holding an unpaired surrogate escape such as "\\ud800", which no UTF encoding, SQLite
+    or an HTTP request can carry.
+    """
+    try:
+        value = json.loads(raw)
+    except (ValueError, RecursionError):  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+        raise ValueError(_UNPARSEABLE) from None
+    if _has_lone_surrogate(value):
+        raise ValueError(_LONE_SURROGATE)
+    return value
+
+
+def _has_lone_surrogate(value: Any) -> bool:
+    """Whether a string anywhere in the parsed JSON value holds a surrogate code point (json pairs valid ones)."""
+    pending = [value]
+    while pending:  # a loop, not recursion: the value may be nested nearly as deep as the parser allows
+        item = pending.pop()
+        if isinstance(item, str):
+            if _SURROGATE.search(item):
+                return True
+        elif isinstance(item, dict):
+            pending.extend(item)
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return False
+
+
 def _parse_body(raw: bytes) -> dict[str, Any]:
     """The JSON object of a request body; an empty body is {}."""
     if not raw.strip():
         return {}
     try:
-        value = json.loads(raw)
-    except (UnicodeDecodeError, ValueError):
-        raise malformed("Invalid JSON given in the body of the request - failed to parse given JSON.") from None
+        value = _load_json(raw)
+    except ValueError as exc:
+        raise malformed(str(exc)) from None
     if not isinstance(value, dict):
         raise malformed("Invalid JSON given in the body of the request - expected a JSON object.")
     return value
@@ -292,6 +336,27 @@ class _Handler(LocalHandler):
     def do_OPTIONS(self) -> None:
         self._handle()
 
+    def __getattr__(self, name: str) -> Any:
+        """`do_BREW` and any other method HTTP does not define: routed like the known ones, so a wrong
+        verb is the JSON 404 ENDPOINT_NOT_FOUND (after the credential check), not the standard library's
+        HTML 501 page."""
+        if name.startswith("do_"):
+            return self._handle
+        raise AttributeError(name)
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """Answer the standard library's own errors (an unreadable request line, a header line too long,
+        too many headers, an unsupported HTTP version) in Databricks' JSON shape rather than an HTML
+        page, and close the connection: what follows on it cannot be trusted."""
+        self.log_error("code %d, message %s", code, message)
+        self.close_connection = True
+        if self.request_version == "HTTP/0.9":  # the version was not read: answer with a status line anyway
+            self.request_version = self.protocol_version
+        error_code = "MALFORMED_REQUEST" if code < 500 else "NOT_IMPLEMENTED"
+        status, content_type, body, _ = _json(code, {"error_code": error_code,
+                                                     "message": message or "The request could not be read."})
+        self._send(status, content_type, body, {"Connection": "close"})
+
     def _handle(self) -> None:
         app = self.server.app
         method = self.command
@@ -302,9 +367,9 @@ class _Handler(LocalHandler):
         recorded_body: dict | list | None = None
         if raw_body:
             try:
-                parsed = json.loads(raw_body)
+                parsed = _load_json(raw_body)
                 recorded_body = parsed if isinstance(parsed, (dict, list)) else None
-            except (UnicodeDecodeError, ValueError):
+            except ValueError:
                 pass
         app._record(RecordedRequest(method, split.path, tuple(query), recorded_body, headers))
 

@@ -122,15 +122,20 @@ def encode_page_token(after_seq: int) -> str:
     return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
 
 
+#: The largest row id or AUTOINCREMENT value SQLite stores (a signed 64-bit integer).
+MAX_ROW_ID = 2**63 - 1
+
+
 def decode_page_token(token: str) -> int:
-    """The sequence number inside a page token; ValueError if it is not one of ours."""
+    """The sequence number inside a page token; ValueError if it is not one of ours (not base64 JSON,
+    nested too deep to parse, or no position SQLite could hold: negative or past MAX_ROW_ID)."""
     try:
         raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
         data = json.loads(raw.decode("ascii"))
-    except (binascii.Error, UnicodeError, ValueError) as exc:
+    except (binascii.Error, UnicodeError, ValueError, RecursionError) as exc:
         raise ValueError("invalid page token") from exc
     after = data.get("after") if isinstance(data, dict) else None
-    if type(after) is not int or after < 0:
+    if type(after) is not int or not 0 <= after <= MAX_ROW_ID:
         raise ValueError("invalid page token")
     return after
 
@@ -286,6 +291,8 @@ def _dump(spec: dict[str, Any] | None) -> str | None:
 
 def _row(row: tuple) -> StoredWebhook:
     seq, webhook_id, model_name, events, description, status, http_spec, job_spec, created, updated = row
+    job = json.loads(job_spec) if job_spec else None
+    if job is not None and isinstance(job.get("job_id"), int):  # written before job ids were stored as strings
+        job["job_id"] = str(job["job_id"])
     return StoredWebhook(seq, webhook_id, model_name, tuple(json.loads(events)), description, status,
-                         json.loads(http_spec) if http_spec else None, json.loads(job_spec) if job_spec else None,
-                         created, updated)
+                         json.loads(http_spec) if http_spec else None, job, created, updated)

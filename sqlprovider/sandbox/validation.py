@@ -366,7 +366,11 @@ def _http_url_spec(spec: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _job_spec(spec: Mapping[str, Any]) -> dict[str, Any]:
-    """job_spec: job_id and access_token (required), workspace_url (optional)."""
+    """job_spec: job_id and access_token (required), workspace_url (optional).
+
+    job_id is a string (the SDK's type), kept and returned as one; a JSON integer is accepted too, as
+    Databricks' lenient JSON parser does, and stored as its decimal string: 42 becomes "42".
+    """
     job_id = spec.get("job_id")
     if job_id is None or job_id == "":
         raise _missing("job_spec.job_id")
@@ -375,7 +379,7 @@ def _job_spec(spec: Mapping[str, Any]) -> dict[str, Any]:
     access_token = _string(spec, "access_token", label="job_spec.access_token")
     if not access_token:
         raise _missing("job_spec.access_token")
-    out: dict[str, Any] = {"job_id": job_id}
+    out: dict[str, Any] = {"job_id": str(job_id)}
     workspace_url = _string(spec, "workspace_url", label="job_spec.workspace_url")
     if workspace_url:
         _check_url(workspace_url, "job_spec.workspace_url")
