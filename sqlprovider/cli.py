@@ -97,7 +97,8 @@ def _add_sandbox(subparsers: argparse._SubParsersAction) -> None:
     e.add_argument("--comment", metavar="TEXT", help="the comment of the event")
     e.add_argument("--url", help="a running sandbox's base URL (with --token)")
     e.add_argument("--token", help="the running sandbox's bearer token (with --url)")
-    e.add_argument("--data", metavar="PATH", help="without --url: the SQLite file (default: the sandbox's default)")
+    e.add_argument("--data", metavar="PATH", help="without --url: an existing sandbox data file, as made by "
+                                                  "`sandbox serve --data PATH` (default: the sandbox's default file)")
     e.set_defaults(handler=emit)
 
 

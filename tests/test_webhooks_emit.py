@@ -159,6 +159,25 @@ def test_failed_deliveries_report_an_error_and_do_not_stop_the_others(sandbox, r
     assert (second["webhook_id"], second["status_code"], "error" in second) == (up, 200, False)
 
 
+def test_an_unsendable_authorization_fails_its_own_delivery_only(sandbox, receiver):
+    bad = create(sandbox, ["MODEL_VERSION_CREATED"],
+                 http_url_spec={"url": receiver.url, "authorization": "Token 中文-hidden"})
+    good = create(sandbox, ["MODEL_VERSION_CREATED"], receiver.url)
+    error = ("delivery failed: http_url_spec.authorization cannot be sent as an HTTP header (it has characters "
+             f"outside Latin-1); nothing was sent to {receiver.url}")
+    answer = post_emit(sandbox, {"event": "MODEL_VERSION_CREATED", "model_name": "churn"})
+    assert answer.status_code == 200, answer.text
+    first, second = answer.json()["deliveries"]
+    assert first == {"webhook_id": bad, "event": "MODEL_VERSION_CREATED", "url": receiver.url, "status_code": 502,
+                     "duration_ms": first["duration_ms"], "error": error}
+    assert (second["webhook_id"], second["status_code"], "error" in second) == (good, 200, False)
+    first, second = sandbox.emit("MODEL_VERSION_CREATED", "churn")  # in process: no exception either
+    assert (first["error"], second["webhook_id"], second["status_code"]) == (error, good, 200)
+    assert received(receiver) == [(good, "MODEL_VERSION_CREATED")] * 2
+    assert [row.get("error") for row in _log(sandbox)] == [error, None, error, None]
+    assert "hidden" not in answer.text and "hidden" not in json.dumps(_log(sandbox))
+
+
 @pytest.fixture
 def unused_url(closed_port) -> str:
     """A loopback URL nothing listens on."""
@@ -316,6 +335,15 @@ def test_cli_bad_input_is_one_line_and_exit_2(capsys, args, message):
     code, out, err = run_cli(capsys, *args)  # without --url: the isolated default data file
     assert (code, out) == (2, "")
     assert err.startswith(f"sqlprovider: error: {message}") and err.count("\n") == 1
+
+
+def test_cli_with_a_data_file_that_does_not_exist_exits_2_and_creates_nothing(tmp_path, capsys):
+    missing = tmp_path / "no" / "such dir" / "x.db"
+    code, out, err = run_cli(capsys, "MODEL_VERSION_CREATED", "--model", "churn", "--data", str(missing))
+    assert (code, out) == (2, "")
+    assert err == (f"sqlprovider: error: no sandbox data file at {missing}: create one with "
+                   f"`sqlprovider sandbox serve --data '{missing}'` (or leave out --data to use the default one)\n")
+    assert not (tmp_path / "no").exists()
 
 
 def test_cli_reports_an_http_error_of_the_running_sandbox(sandbox, capsys):

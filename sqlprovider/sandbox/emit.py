@@ -3,12 +3,18 @@
 With a URL and token it POSTs to the sandbox's `/api/2.0/sandbox/emit`; otherwise it opens the data
 file (default: the one `Sandbox()` uses) in this process, on a free loopback port for the moment
 it takes. Either way it prints one line per delivery, or `no matching ACTIVE webhooks`.
+
+A data file named with `--data` must exist: a mistyped path would otherwise become a new, empty
+sandbox and the emit would quietly match nothing. The default file is created when missing, as
+`Sandbox()` does.
 """
 
 from __future__ import annotations
 
+import shlex
 import sqlite3
 import sys
+from pathlib import Path
 from typing import Any, TextIO
 
 import requests
@@ -63,6 +69,9 @@ def describe(delivery: dict[str, Any]) -> str:
 
 
 def _local(data_path: str | None, fields: dict[str, Any]) -> list[dict[str, Any]]:
+    if data_path is not None and not Path(data_path).exists():
+        raise EmitError(f"no sandbox data file at {data_path}: create one with `sqlprovider sandbox serve --data "
+                        f"{shlex.quote(data_path)}` (or leave out --data to use the default one)", 2)
     try:
         with Sandbox(data_path=data_path) as sandbox:
             return sandbox.emit(**fields)
