@@ -85,6 +85,8 @@ class Table:
         offers = []
         for i in range(info.nConstraint):
             op = _OPS.get(info.get_aConstraint_op(i), "other")
+            if op == "eq" and info.get_aConstraint_collation(i).upper() != "BINARY":
+                op = "other"  # `= 'M1' COLLATE NOCASE`: the API compares exactly, so SQLite must do it
             column = info.get_aConstraint_iColumn(i)
             usable = info.get_aConstraint_usable(i)
             name = None if op in ("limit", "offset") else (self.names[column] if column >= 0 else "rowid")
@@ -261,13 +263,9 @@ class Cursor:
                                 token_param=endpoint.page_token_param, next_token_key=endpoint.next_token_key)
         with not_a_sandbox(self.resource, "deployment_name = 'sandbox'"):
             for page in pages:
-                if scan.key is not None:  # the key is unique in a workspace: stop once it is found
-                    page = [item for item in page if item.get(key) == scan.key]
-                    yield page
-                    if page:
-                        return
-                else:
-                    yield page
+                yield page  # whole: SQLite applies `key = value` itself, by its own rules of comparison
+                if scan.key is not None and any(str(item.get(key)) == scan.key for item in page):
+                    return  # the key is unique in a workspace: no later page can hold it
 
     def Eof(self) -> bool:
         """Called after Filter and each Next: is the scan finished?"""

@@ -41,6 +41,16 @@ def test_test_deliveries_are_logged_too(ws1, conn, receiver):
     assert rows == [(hook["id"], "COMMENT_CREATED", "test", url, 200, None)]
 
 
+def test_a_delivery_by_its_numeric_id(ws1, conn, receiver):
+    url, _ = receiver
+    hook = ws1.create(events=["COMMENT_CREATED"], url=url)
+    for _ in range(3):
+        conn.execute(f"EXEC model_registry_webhooks.test @deployment_name='ws1' @id='{hook['id']}'")
+    for where in ("id = 2", "id = '2'", "id IN (2, 3)", "id = 2.0"):
+        rows = conn.execute(f"SELECT id FROM sandbox_deliveries WHERE deployment_name = 'ws1' AND {where}").fetchall()
+        assert rows == ([(2,), (3,)] if "IN" in where else [(2,)]), where
+
+
 def test_the_delivery_log_is_read_only(ws1, conn):
     with pytest.raises(sqlprovider.NotSupportedError, match="sandbox_deliveries is read-only: the API has no create "
                                                             "method, so INSERT is not possible"):

@@ -82,6 +82,19 @@ def test_all_of_several_events_as_the_readme_writes_it(ws1, conn):
     assert ws1.calls() == [("GET", "list", (("events", "COMMENT_CREATED"), ("max_results", "1000")), None)]
 
 
+def test_collations_other_than_binary_are_left_to_sqlite(ws1, conn):
+    a = ws1.create(model_name="m1")
+    ws1.create(model_name="m2")
+    ws1.reset()
+    rows = conn.execute("SELECT id FROM model_registry_webhooks WHERE deployment_name = 'ws1' "
+                        "AND model_name = 'M1' COLLATE NOCASE").fetchall()
+    assert rows == [(a["id"],)]
+    assert ws1.calls() == [("GET", "list", (("max_results", "1000"),), None)]  # not pushed down: the API is exact
+    rows = conn.execute("SELECT model_name FROM model_registry_webhooks WHERE deployment_name = 'ws1' "
+                        "AND id = ? COLLATE NOCASE", (a["id"].upper(),)).fetchall()
+    assert rows == [("m1",)]
+
+
 def test_unknown_event_is_refused_with_the_valid_names(ws1, conn):
     ws1.reset()
     with pytest.raises(sqlprovider.ValidationError, match=r"events: unknown value 'MODEL_CREATED'; valid values are MODEL_VERSION_CREATED, MODEL_VERSION_TRANSITIONED_STAGE, "):
