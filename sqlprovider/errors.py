@@ -12,7 +12,16 @@ class Warning(Exception):  # noqa: A001 - PEP 249 name
 
 
 class Error(Exception):
-    """Base of every error sqlprovider raises (PEP 249)."""
+    """Base of every error sqlprovider raises (PEP 249).
+
+    Its message is masked like every other text shown (redact.redact_text): an error that quotes the
+    user's SQL, or an answer that echoed a request, never shows a secret value.
+    """
+
+    def __init__(self, message: object = "", *args: object) -> None:
+        from sqlprovider.redact import redact_text
+
+        super().__init__(redact_text(str(message)), *args)
 
 
 class InterfaceError(Error):

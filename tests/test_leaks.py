@@ -166,3 +166,16 @@ def test_shell_history_keeps_no_secret(tmp_path):
         history.add(statement)
     history.add(f"EXEC model_registry_webhooks.test @workspace='sp' @@json='{{\"id\": \"x\", \"secret\": \"{HOOK_SECRET}\"}}'")
     assert_no_secret({"history": (tmp_path / "history").read_text()}, SECRETS)
+
+
+@pytest.mark.parametrize("sql", [
+    # a missing comma: SQLite's syntax error quotes the literal holding the secret
+    "INSERT INTO model_registry_webhooks (deployment_name, events, http_url_spec) VALUES ('sandbox', "
+    "'COMMENT_CREATED' '{\"url\": \"https://x.example\", \"secret\": \"TOPSECRET6\"}')",
+    # an EXEC value that is not a literal is quoted back in the error
+    "EXEC model_registry_webhooks.test @deployment_name='sandbox' @id=json_object('secret', 'TOPSECRET6')",
+])
+def test_errors_that_quote_the_statement_mask_secrets(conn, sql):
+    with pytest.raises(sqlprovider.Error) as caught:
+        conn.execute(sql)
+    assert "TOPSECRET6" not in str(caught.value) and "***" in str(caught.value)
