@@ -161,7 +161,7 @@ def build_scan(resource: Resource, plan: ScanPlan, values: Sequence[Any], defaul
         elif column == resource.key:
             key = None if value is None else str(value)
         elif column == resource.deployment_param:
-            _intersect(sets, spelling, {_deployment(spelling, v) for v in given if v is not None})
+            _intersect(sets, spelling, {_deployment(spelling, v, default_deployment) for v in given if v is not None})
         elif pushed[column].mode == "each":
             present = {str(v) for v in given if v is not None and str(v).strip() != ""}
             if present or not any(v == "" for v in given):
@@ -210,9 +210,12 @@ def _fold_aliases(resource: Resource, sets: dict[str, set[Any] | None]) -> None:
         sets[param] = values
 
 
-def _deployment(column: str, value: Any) -> str:
-    """The name as given: surrounding spaces are not trimmed, so deployments.check_name refuses them."""
+def _deployment(column: str, value: Any, default: str | None) -> str:
+    """The name as given (surrounding spaces are not trimmed, so deployments.check_name refuses them);
+    '' is "not given", which the connection's default workspace answers if it has one."""
     text = str(value)
+    if not text.strip() and default:
+        return default
     if not text.strip():
         raise StatementError(f"{column} is empty: give a workspace name, e.g. {column} = 'sandbox'")
     return text

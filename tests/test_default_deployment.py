@@ -115,3 +115,10 @@ def test_sqlalchemy_url_naming_two_workspaces_is_refused():
     with pytest.raises(sqlalchemy.exc.ArgumentError,
                        match="the URL names workspace 'ws1' and deployment='ws2': give one"):
         sqlalchemy.create_engine("sqlprovider://ws1?deployment=ws2")
+
+
+def test_an_empty_workspace_is_not_given_so_the_default_answers(ws1, default_conn):
+    """As the StackQL templates produce it: `deployment_name = ''` with --var deployment_name= ."""
+    hook = ws1.create(model_name="m")
+    assert default_conn.execute("SELECT id, deployment_name FROM model_registry_webhooks "
+                                "WHERE deployment_name = '' AND model_name = 'm'").fetchall() == [(hook["id"], "ws1")]
