@@ -252,6 +252,9 @@ def _execute(db: apsw.Connection, text: str, params: Params) -> apsw.Cursor:
         if not isinstance(params, Mapping) or not isinstance(name, str) or name in params:
             raise
         raise ProgrammingError(f"no value for parameter :{name}: add {name!r} to the parameters") from None
+    except OverflowError as exc:  # apsw: an int beyond SQLite's 64 bits
+        raise ProgrammingError(f"a parameter is too large ({exc}): SQLite integers are 64-bit; pass it as "
+                               f"text") from None
     except TypeError as exc:
         if not str(exc).startswith("Bad binding argument type"):
             raise

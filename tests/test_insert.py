@@ -122,3 +122,23 @@ def test_returning_expressions_keep_the_names_the_user_wrote(ws1, conn):
                              RETURNING json_extract(http_url_spec, '$.url'), upper(status) AS loud""")
     assert [d[0] for d in cursor.description] == ["json_extract(http_url_spec, '$.url')", "loud"]
     assert cursor.fetchall() == [("https://n.example.com", "ACTIVE")]
+
+
+@pytest.mark.parametrize("value, message", [
+    (b"abc", "description is a blob, not text: give a string (CAST(... AS TEXT) makes one)"),
+    (float("inf"), "description: inf cannot be sent as JSON; give a finite number or text"),
+    (10**30, "a parameter is too large (int too big to convert): SQLite integers are 64-bit; pass it as text"),
+])
+def test_values_the_api_cannot_take_are_refused_before_any_request(ws1, conn, value, message):
+    ws1.reset()
+    with pytest.raises(sqlprovider.Error) as caught:
+        conn.execute("INSERT INTO model_registry_webhooks (deployment_name, events, http_url_spec, description) "
+                     "VALUES ('ws1', 'COMMENT_CREATED', '{\"url\": \"https://x.example\"}', ?)", (value,))
+    assert str(caught.value).endswith(message)
+    assert ws1.calls() == []
+
+
+def test_a_number_for_a_text_column_is_sent_as_text(ws1, conn):
+    conn.execute("INSERT INTO model_registry_webhooks (deployment_name, events, http_url_spec, description) "
+                 "VALUES ('ws1', 'COMMENT_CREATED', '{\"url\": \"https://x.example\"}', 42)")
+    assert [(c[1], c[3]["description"]) for c in ws1.calls()] == [("create", "42")]

@@ -9,6 +9,7 @@ Nothing here does I/O.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -284,11 +285,17 @@ class Resource:
             if missing:
                 raise ValidationError(f"{column.name} is missing {', '.join(missing)}: {_expected(column)}")
             return obj
+        if isinstance(value, bytes):
+            raise ValidationError(f"{column.name} is a blob, not text: give a string (CAST(... AS TEXT) makes one)")
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ValidationError(f"{column.name}: {value} cannot be sent as JSON; give a finite number or text")
         if column.choices:
             text = str(value)
             if text not in column.choices:
                 raise ValidationError(f"{column.name}: unknown value {text!r}; valid values are " + ", ".join(column.choices))
             return text
+        if column.sql_type == "TEXT" and not isinstance(value, str):
+            return str(value)  # as SQLite's TEXT affinity would store it; the API wants a string
         return value
 
 
