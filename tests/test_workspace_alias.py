@@ -87,7 +87,7 @@ def test_exec_takes_at_workspace(ws1, conn):
 
 @pytest.mark.parametrize("sql, message", [
     ("SELECT id FROM model_registry_webhooks WHERE deployment_name = 'ws1' AND workspace = 'ws2'",
-     "deployment_name = ['ws1'] and workspace = ['ws2'] disagree: workspace is another name for deployment_name; "
+     "deployment_name = 'ws1' and workspace = 'ws2' disagree: workspace is another name for deployment_name; "
      "give one of them"),
     ("INSERT INTO model_registry_webhooks (deployment_name, workspace, events, http_url_spec) VALUES ('ws1', 'ws2', "
      "'[\"MODEL_VERSION_CREATED\"]', '{\"url\": \"https://example.com/h\"}')",

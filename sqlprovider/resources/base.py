@@ -301,8 +301,13 @@ class Resource:
 
 def alias_conflict(param: str, alias: str, value: Any, other: Any, what: str = "") -> StatementError:
     """Both names of one parameter given with different values."""
-    shown = [sorted(v) if isinstance(v, (set, frozenset)) else v for v in (value, other)]
-    return StatementError(f"{what}{param} = {shown[0]!r} and {alias} = {shown[1]!r} disagree: {alias} is another "
+    def sql(v: Any) -> str:  # as the user wrote it: `= 'a'`, or `IN ('a', 'b')` for a set of values
+        if isinstance(v, (set, frozenset)):
+            return f"= {sql(next(iter(v)))}" if len(v) == 1 else "IN (" + ", ".join(map(sql, sorted(v))) + ")"
+        return "'" + str(v).replace("'", "''") + "'" if isinstance(v, str) else str(v)
+
+    shown = [sql(v) if isinstance(v, (set, frozenset)) else f"= {sql(v)}" for v in (value, other)]
+    return StatementError(f"{what}{param} {shown[0]} and {alias} {shown[1]} disagree: {alias} is another "
                           f"name for {param}; give one of them")
 
 
