@@ -274,10 +274,15 @@ _RIGHTS_HINT = ("managing registry webhooks on {workspace} needs workspace admin
                 "CAN MANAGE on the model; Unity Catalog models have no registry webhooks")
 _FORBIDDEN_HINT = ("check that the credential for {workspace} (from {source}) is valid and not expired, and that you "
                    "are a workspace admin (Unity Catalog models have no registry webhooks)")
+_TOO_LONG_HINT = ("the request's URL is too long: a value given to a pushed-down filter (model_name, events, "
+                  "page_token) is too long; shorten it")
 
 
 def _hint(status: int, code: object, message: str) -> str | None:
-    """What to check after a 401/403: the credential (numeric code, "token" in the message) or the rights."""
+    """What to check after a 401/403: the credential (numeric code, "token" in the message) or the rights;
+    after a 414, the filter value that made the URL too long."""
+    if status == 414:
+        return _TOO_LONG_HINT
     if status == 401:
         return _NO_CREDENTIAL_HINT
     if status != 403:

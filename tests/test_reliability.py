@@ -216,3 +216,13 @@ def test_429_slows_every_request_to_that_workspace(ws1):
         first.join()
     assert second_done >= 0.9  # held back by the Retry-After the first request received
     assert len([r for r in ws1.sandbox.requests if r.path.endswith("/list")]) == 3
+
+
+def test_a_filter_value_too_long_for_a_url_says_so(ws1, conn):
+    with pytest.raises(sqlprovider.ApiError) as caught:
+        conn.execute("SELECT id FROM model_registry_webhooks WHERE deployment_name = 'ws1' "
+                     "AND model_name = printf('%.70000c', 'x')").fetchall()
+    assert str(caught.value).startswith("ws1: GET /api/2.0/mlflow/registry-webhooks/list failed: ")
+    assert "(HTTP 414)" in str(caught.value) and str(caught.value).endswith(
+        "the request's URL is too long: a value given to a pushed-down filter (model_name, events, page_token) is "
+        "too long; shorten it")
