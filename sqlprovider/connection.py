@@ -145,10 +145,10 @@ class Connection:
         names = [resource.deployment_param, *resource.aliases]  # the deployment under each of its names
         columns = [c.name for c in resource.columns] + names + ["webhook"]
         table = f"returning_{resource.name}"
-        self.db.execute(f'CREATE TEMP TABLE IF NOT EXISTS "{table}"(seq INTEGER, '
+        self.db.execute(f'CREATE TEMP TABLE IF NOT EXISTS "{table}"(_statement_order INTEGER, '
                         + ", ".join(f'"{c}"' for c in columns) + ")")
         projection = ", ".join(", ".join(c.name for c in resource.columns) if e == "*" else e for e in exprs)
-        query = f'SELECT {projection} FROM temp."{table}" AS "{resource.name}" ORDER BY seq'
+        query = f'SELECT {projection} FROM temp."{table}" AS "{resource.name}" ORDER BY _statement_order'
         try:
             described = apsw.ext.query_info(self.db, query).description or ()
         except apsw.Error as exc:
