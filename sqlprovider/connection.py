@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -30,6 +31,9 @@ from sqlprovider.vtable import Engine, Module, not_a_sandbox
 from sqlprovider.writes import WriteResult
 
 _SHORT_NAMES = {r.qualified_name.lower(): r.name for r in RESOURCES}
+#: A three-part name under one of our providers' prefixes (`databricks_workspace.ml.x`), to explain a typo.
+_QUALIFIED = re.compile(r"\b(?:" + "|".join(sorted({re.escape(r.qualified_name.split(".")[0]) for r in RESOURCES}))
+                        + r")\.\w+\.\w+\b", re.IGNORECASE)
 Params = Sequence[Any] | Mapping[str, Any] | None
 
 
@@ -113,6 +117,12 @@ class Connection:
                 return _lazy_result(cursor)
             result = _lazy_result(cursor)  # rows only from SQLite's own RETURNING (a write to a table of its own)
             rows = list(result.rows)
+        except apsw.SQLError as exc:
+            unknown = _QUALIFIED.search(text)  # left by rewrite_names: not one of ours
+            if unknown and 'near ".": syntax error' in str(exc):
+                raise ProgrammingError(f"unknown resource {unknown.group()}; known resources are "
+                                       + ", ".join(r.qualified_name for r in RESOURCES)) from None
+            raise _translate(exc) from None
         except apsw.Error as exc:
             raise _translate(exc) from None
         finally:

@@ -251,3 +251,10 @@ def test_deployment_in_a_subquery_fans_out(two_workspaces, conn):
                         "WHERE deployment_name IN (SELECT name FROM wanted)").fetchall()
     assert rows == [("ws1", a["id"]), ("ws2", b["id"])]
     assert [c[:2] for c in one.calls()] == [("GET", "list")] and [c[:2] for c in two.calls()] == [("GET", "list")]
+
+
+def test_a_misspelt_stackql_name_names_the_known_ones(conn):
+    with pytest.raises(sqlprovider.ProgrammingError) as caught:
+        conn.execute("SELECT * FROM databricks_workspace.ml.model_registry_webhook WHERE deployment_name = 'ws1'")
+    assert str(caught.value) == ("unknown resource databricks_workspace.ml.model_registry_webhook; known resources "
+                                 "are databricks_workspace.ml.model_registry_webhooks, sqlprovider.sandbox.deliveries")
