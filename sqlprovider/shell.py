@@ -45,11 +45,22 @@ class Shell(apsw.shell.Shell):
         super().__init__(stdin=stdin, stdout=stdout, stderr=stderr, db=connection.db)
         if interactive is not None:
             self.interactive = interactive
+        # a person typing is asked before a bulk UPDATE/DELETE; piped input runs as written, like a script
+        connection.engine.confirm = self.confirm if self.interactive else None
         self.prompt, self.moreprompt = "sqlprovider> ", "        ...> "
         self.history = history
         self.reporter = Reporter(connection.requests, self.stderr)
         self.errors = 0
         self._where = ""  # `FILE:LINE: ` of the input being run, for error messages when not interactive
+
+    def confirm(self, verb: str, count: int) -> bool:
+        """Called by the engine before an UPDATE/DELETE of several rows not pinned to ids is sent: show how
+        many rows, and go on only on `y`. Under .dryrun nothing is sent, so the listing is shown instead."""
+        if self.connection.requests.dry_run:
+            return True
+        self.write(self.stderr, f"{verb} would change {count} rows (not pinned to ids); send it? [y/N] ")
+        self.stderr.flush()
+        return self.stdin.readline().strip().lower() in ("y", "yes")
 
     # --- the loop -------------------------------------------------------------------------------------
     def cmdloop(self, intro: str | None = None, transient: str | None = None) -> None:

@@ -210,3 +210,24 @@ def test_parameters_and_no_header_for_an_empty_result(conn):
     out, err, _ = run_shell(conn, ".parameter set m 'churn'\n.header on\nSELECT :m AS m;\nSELECT 1 AS x WHERE 0;\n")
     assert out == "m\nchurn\n"
     assert untimed(err) == ["1 row in T", "0 rows in T"]
+
+
+@pytest.mark.parametrize("answer, sent", [("n", False), ("y", True), ("", False)])
+def test_a_bulk_change_asks_first_and_shows_how_many_rows(ws1, conn, answer, sent):
+    for _ in range(3):
+        ws1.create(model_name="m")
+    ws1.reset()
+    _, err, _ = run_shell(conn, "UPDATE model_registry_webhooks SET status = 'DISABLED' "
+                                f"WHERE deployment_name = 'ws1';\n{answer}\n", interactive=True)
+    assert "UPDATE would change 3 rows (not pinned to ids); send it? [y/N] " in err
+    assert [c[0] for c in ws1.calls()] == ["GET"] + ["PATCH"] * 3 * sent
+    assert ("UPDATE of 3 rows cancelled; nothing was sent" in err) is not sent
+
+
+def test_pinned_changes_and_piped_input_do_not_ask(ws1, conn):
+    hooks = [ws1.create(model_name="m") for _ in range(3)]
+    _, err, _ = run_shell(conn, f"DELETE FROM model_registry_webhooks WHERE deployment_name = 'ws1' "
+                                f"AND id = '{hooks[0]['id']}';\n", interactive=True)
+    assert "[y/N]" not in err
+    _, err, _ = run_shell(conn, "DELETE FROM model_registry_webhooks WHERE deployment_name = 'ws1';\n")
+    assert "[y/N]" not in err and ws1.list() == []
