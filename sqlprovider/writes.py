@@ -49,7 +49,9 @@ def send_writes(ops: Sequence[WriteOp], workspace: Callable[[str], Workspace], k
                 max_workers: int = 8) -> list[WriteResult]:
     """Send every op, at most `max_workers` at once, stopping new sends after the first failure.
 
-    Returns the results in op order, or raises PartialWriteError naming what was applied.
+    Returns the results in op order, or raises PartialWriteError naming what was applied, also when
+    interrupted (Ctrl-C): no new request starts, the ones in flight finish, and the error says which rows
+    reached the workspace.
     """
     results = [WriteResult(op) for op in ops]
     failed = threading.Event()
@@ -79,12 +81,22 @@ def send_writes(ops: Sequence[WriteOp], workspace: Callable[[str], Workspace], k
                 return
             result.item = obj
 
-    if len(ops) == 1 or max_workers <= 1 or _repeats_a_key(ops):
-        for result in results:  # in order: a later write to the same object must land after an earlier one
-            send(result)
-    else:
-        with ThreadPoolExecutor(max_workers=min(max_workers, len(ops)), thread_name_prefix="sqlprovider-write") as pool:
-            list(pool.map(send, results))
+    try:
+        if len(ops) == 1 or max_workers <= 1 or _repeats_a_key(ops):
+            for result in results:  # in order: a later write to the same object must land after an earlier one
+                send(result)
+        else:
+            with ThreadPoolExecutor(max_workers=min(max_workers, len(ops)),
+                                    thread_name_prefix="sqlprovider-write") as pool:
+                try:
+                    list(pool.map(send, results))
+                except KeyboardInterrupt:
+                    failed.set()  # queued sends return at once; leaving the block waits for those in flight
+                    raise
+    except KeyboardInterrupt:
+        failed.set()
+        raise PartialWriteError(_summary(results, key, interrupted=True),
+                                applied=[r.item for r in results if r.item is not None]) from None
     if failed.is_set():
         if len(results) == 1:
             raise results[0].error
@@ -98,17 +110,21 @@ def _repeats_a_key(ops: Sequence[WriteOp]) -> bool:
     return len(keys) != len(set(keys))
 
 
-def _summary(results: Sequence[WriteResult], key: str) -> str:
+def _summary(results: Sequence[WriteResult], key: str, interrupted: bool = False) -> str:
     verbs = {SQL_VERB.get(r.op.verb, "write") for r in results}
     verb = verbs.pop() if len(verbs) == 1 else "COMMIT"  # a transaction's writes of several kinds
     total = len(results)
     applied = [(i, r) for i, r in enumerate(results, 1) if r.item is not None]
     errors = [(i, r) for i, r in enumerate(results, 1) if r.error is not None]
     skipped = sum(1 for r in results if not r.attempted)
-    first_row, first = errors[0]
-    text = f"{verb} failed at row {first_row} of {total}: {first.error}"
     unknown = [i for i, r in errors if getattr(r.error, "outcome_unknown", False)]
-    if total > 1 or applied:
+    if interrupted:  # a request cut off in flight has no answer: it may have been applied
+        text = f"{verb} interrupted (Ctrl-C); no further rows were sent"
+        unknown += [i for i, r in enumerate(results, 1) if r.attempted and r.item is None and r.error is None]
+    else:
+        first_row, first = errors[0]
+        text = f"{verb} failed at row {first_row} of {total}: {first.error}"
+    if total > 1 or applied or interrupted:
         ids = ", ".join(f"row {i}: {r.item.get(key) or r.op.key}" for i, r in applied) or "none"
         text += f" | {len(applied)} of {total} rows were applied ({ids})"
         if len(errors) > 1:

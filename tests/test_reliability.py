@@ -226,3 +226,58 @@ def test_a_filter_value_too_long_for_a_url_says_so(ws1, conn):
     assert "(HTTP 414)" in str(caught.value) and str(caught.value).endswith(
         "the request's URL is too long: a value given to a pushed-down filter (model_name, events, page_token) is "
         "too long; shorten it")
+
+
+class _Slow:
+    """A stand-in workspace whose writes take `seconds` each; Ctrl-C (interrupt_main) lands during call `stop_at`."""
+
+    def __init__(self, seconds: float, stop_at: int | None = None) -> None:
+        self.seconds, self.stop_at, self.calls = seconds, stop_at, 0
+        self.lock = threading.Lock()
+        self.options = sqlprovider.client.RequestOptions()
+
+    def request(self, method, path, query=None, body=None):
+        with self.lock:
+            self.calls += 1
+            call = self.calls
+        if call == self.stop_at:
+            raise KeyboardInterrupt  # as SIGINT arrives in the main thread, mid-request
+        time.sleep(self.seconds)
+        return {"webhook": {"id": body["id"], "status": "DISABLED"}}
+
+
+def _ops(n: int) -> list:
+    from sqlprovider.writes import WriteOp
+
+    return [WriteOp("update", "ws", "PATCH", "/update", body={"id": f"id{i}"}, response_key="webhook",
+                    key=f"id{i}") for i in range(1, n + 1)]
+
+
+def test_ctrl_c_during_sequential_writes_names_what_was_applied():
+    from sqlprovider.writes import send_writes
+
+    slow = _Slow(0.0, stop_at=3)
+    with pytest.raises(sqlprovider.PartialWriteError) as caught:
+        send_writes(_ops(5), lambda name: slow, "id", max_workers=1)
+    assert str(caught.value) == ("UPDATE interrupted (Ctrl-C); no further rows were sent | 2 of 5 rows were applied "
+                                 "(row 1: id1, row 2: id2); outcome unknown for rows 3 (check before retrying); "
+                                 "2 not attempted; applied changes are not rolled back")
+    assert slow.calls == 3
+
+
+def test_ctrl_c_during_concurrent_writes_waits_for_those_in_flight_and_sends_no_more():
+    import os
+    import signal
+
+    from sqlprovider.writes import send_writes
+
+    slow = _Slow(0.2)
+    threading.Timer(0.1, os.kill, (os.getpid(), signal.SIGINT)).start()  # Ctrl-C while the first 4 are in flight
+    with pytest.raises(sqlprovider.PartialWriteError) as caught:
+        send_writes(_ops(40), lambda name: slow, "id", max_workers=4)
+    sent = slow.calls
+    assert 4 <= sent <= 8  # those in flight, at most one more round that started as they finished
+    ids = ", ".join(f"row {i}: id{i}" for i in range(1, sent + 1))
+    assert str(caught.value) == (f"UPDATE interrupted (Ctrl-C); no further rows were sent | {sent} of 40 rows were "
+                                 f"applied ({ids}); {40 - sent} not attempted; applied changes are not rolled back")
+    assert len(caught.value.applied) == sent
