@@ -145,8 +145,9 @@ class Table:
             if param.name in changes and changes.pop(param.name) not in (None, "", current.get(param.name)):
                 raise ValidationError(f"UPDATE cannot change {param.name}; it selects which webhooks to list")
         patch = self.resource.update_fields(changes, current)
-        if not patch:
-            return
+        if not patch:  # reporting the row as updated would claim a change (and, keyed, a row) never checked
+            raise StatementError("UPDATE sets nothing: '' and NULL mean \"not given\" (leave unchanged), and no other "
+                                 "value is set; give at least one column a value")
         key = self.resource.key
         endpoint = self.resource.update
         self.pending.append(WriteOp("update", deployment, endpoint.http_method, self.resource.path(endpoint),

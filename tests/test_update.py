@@ -95,3 +95,14 @@ def test_keyed_update_of_an_unknown_id_says_so(ws1, conn):
     with pytest.raises(sqlprovider.ApiError, match="RESOURCE_DOES_NOT_EXIST"):
         conn.execute("UPDATE model_registry_webhooks SET status = 'DISABLED' "
                      "WHERE deployment_name = 'ws1' AND id = '0123456789abcdef0123456789abcdef'")
+
+
+@pytest.mark.parametrize("where", ["deployment_name = 'ws1' AND id = 'nonexistent'", "deployment_name = 'ws1'"])
+def test_an_update_that_sets_nothing_says_so_and_sends_nothing(ws1, conn, where):
+    ws1.create()
+    ws1.reset()
+    with pytest.raises(sqlprovider.ProgrammingError) as caught:
+        conn.execute(f"UPDATE model_registry_webhooks SET description = '', status = NULL WHERE {where}")
+    assert str(caught.value) == ("UPDATE sets nothing: '' and NULL mean \"not given\" (leave unchanged), and no "
+                                 "other value is set; give at least one column a value")
+    assert [c[0] for c in ws1.calls()] in ([], ["GET"])  # the listing that found the rows, at most
