@@ -37,3 +37,10 @@ def test_non_ascii_text_stays_readable_in_json_columns():
                                   "job_spec": {"workspace_url": "https://é.example", "n": 2**70}})
     assert row[5] == '{"url":"https://hooks.example/ü"}'
     assert row[6] == '{"workspace_url":"https://é.example","n":1180591620717411303424}'
+
+
+def test_write_only_fields_a_server_returns_anyway_are_masked():
+    row = WEBHOOKS.row_from_item({"id": "e" * 32, "http_url_spec": {"url": "https://x.example", "secret": "LEAK"},
+                                  "job_spec": {"job_id": "1", "access_token": "dapiLEAK"}})
+    assert row[5] == '{"url":"https://x.example","secret":"***"}'
+    assert row[6] == '{"job_id":"1","access_token":"***"}'

@@ -17,6 +17,7 @@ from typing import Any, Literal
 import orjson
 
 from sqlprovider.errors import StatementError, ValidationError
+from sqlprovider.redact import MASK
 
 SqlValue = str | int | float | bytes | None
 
@@ -141,11 +142,14 @@ class Resource:
     _visible: tuple[str, ...] = field(init=False, repr=False, compare=False)
     _json_positions: tuple[int, ...] = field(init=False, repr=False, compare=False)
     _scalar_positions: tuple[int, ...] = field(init=False, repr=False, compare=False)
+    _write_only: tuple[tuple[int, frozenset[str]], ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_visible", tuple(c.name for c in self.columns))
         object.__setattr__(self, "_json_positions", tuple(i for i, c in enumerate(self.columns) if c.is_json))
         object.__setattr__(self, "_scalar_positions", tuple(i for i, c in enumerate(self.columns) if not c.is_json))
+        object.__setattr__(self, "_write_only", tuple((i, c.write_only_fields) for i, c in enumerate(self.columns)
+                                                      if c.write_only_fields))
         aliases = {alias: p.name for p in self.params for alias in p.aliases}
         names = [c.name for c in self.columns] + [p.name for p in self.params] + list(aliases)
         object.__setattr__(self, "aliases", aliases)
@@ -197,6 +201,9 @@ class Resource:
         """The visible column values of one API object (JSON columns as compact JSON text)."""
         get = item.get
         values = [get(name) for name in self._visible]
+        for i, fields in self._write_only:  # never returned by the API; masked should a server return them anyway
+            if isinstance(values[i], dict) and not fields.isdisjoint(values[i]):
+                values[i] = {k: MASK if k in fields else v for k, v in values[i].items()}
         for i in self._json_positions:
             if values[i] is not None:
                 values[i] = _encode_json(values[i])
