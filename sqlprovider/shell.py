@@ -167,6 +167,37 @@ class Shell(apsw.shell.Shell):
         return name if isinstance(name, str) else "<stdin>"
 
     # --- commands and modes (apsw builds .help from these docstrings) --------------------------------
+    def command_tables(self, cmd: list[str]) -> None:
+        """tables ?PATTERN?: List the resources, then your own tables and views, matching LIKE patterns
+
+        The resources are eponymous virtual tables, which SQLite's catalogue does not list.
+        """
+        for name in self._table_names(cmd):
+            self.write(self.stdout, name + "\n")
+
+    def command_schema(self, cmd: list[str]) -> None:
+        """schema ?TABLE? [TABLE...]: Show the CREATE statement of resources and tables (LIKE patterns)
+
+        A resource's hidden columns (HIDDEN) are its request parameters, usable in WHERE.
+        """
+        schemas = {r.name: r.schema() for r in RESOURCES}
+        rows = self.db.execute("SELECT name, sql FROM sqlite_schema WHERE sql IS NOT NULL UNION ALL "
+                               "SELECT name, sql FROM sqlite_temp_schema WHERE sql IS NOT NULL")
+        schemas.update((name, sql) for name, sql in rows if name not in _INTERNAL_TABLES)
+        for name in self._table_names(cmd, every_kind=True):
+            self.write(self.stdout, schemas[name] + ";\n")
+
+    def _table_names(self, patterns: list[str], every_kind: bool = False) -> list[str]:
+        """Resources first, then the user's tables and views (and with every_kind, indexes and triggers)."""
+        kinds = "" if every_kind else "AND type IN ('table', 'view')"
+        own = [name for (name,) in self.db.execute(
+            f"SELECT name FROM sqlite_schema WHERE name NOT LIKE 'sqlite_%' AND sql IS NOT NULL {kinds} UNION ALL "
+            f"SELECT name FROM sqlite_temp_schema WHERE name NOT LIKE 'sqlite_%' AND sql IS NOT NULL {kinds} "
+            f"ORDER BY 1") if name not in _INTERNAL_TABLES]
+        names = [r.name for r in RESOURCES] + own
+        return [n for n in names
+                if any(self.db.execute("SELECT ?1 LIKE ?2", (n, p)).fetchall()[0][0] for p in patterns or ["%"])]
+
     def command_dryrun(self, cmd: list[str]) -> None:
         """dryrun ON|OFF: Print the HTTP requests statements make (stderr) and send no mutating request
 
@@ -199,6 +230,10 @@ class Shell(apsw.shell.Shell):
         self.write(self.stdout, output.render("jsonl", column_names, rows))
 
     output_jsonl.all_at_once = True
+
+
+#: Temp tables the connection keeps for RETURNING: not the user's.
+_INTERNAL_TABLES = frozenset(f"returning_{r.name}" for r in RESOURCES)
 
 
 def summary(shown: int | None, rowcount: int, seconds: float) -> str:
