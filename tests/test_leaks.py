@@ -179,3 +179,48 @@ def test_errors_that_quote_the_statement_mask_secrets(conn, sql):
     with pytest.raises(sqlprovider.Error) as caught:
         conn.execute(sql)
     assert "TOPSECRET6" not in str(caught.value) and "***" in str(caught.value)
+
+
+# --- redact_text: what is masked, and what is left alone --------------------------------------------------
+PAT = "dapi0123456789abcdef0123456789abcdef"
+
+
+@pytest.mark.parametrize("text, shown", [
+    # a URL's password (a config error quoting a profile's host); the user name stays
+    ("host = 'http://user:dapiSECRET@127.0.0.1:18765'", "host = 'http://user:***@127.0.0.1:18765'"),
+    ("https://me:p:w@foo.cloud.databricks.com/x", "https://me:***@foo.cloud.databricks.com/x"),
+    ("http://127.0.0.1:8080/path?a=b@c", "http://127.0.0.1:8080/path?a=b@c"),
+    # a bare personal access token
+    (f"SELECT '{PAT}'", "SELECT '***'"),
+    (f"proxy echoed GET /x {PAT}-2.", "proxy echoed GET /x ***."),
+    # secret values in the SQL people write
+    ("""json_set(http_url_spec, '$."secret"', 'X1')""", """json_set(http_url_spec, '$."secret"', '***')"""),
+    ("json_set(x, '$.secret', 'X2')", "json_set(x, '$.secret', '***')"),
+    ("json_object('url', 'u', 'secret', 'X3')", "json_object('url', 'u', 'secret', '***')"),
+    ("json_object('secret', 'sk-' || 'X4')", "json_object('secret', '***')"),
+    ("WHERE json_extract(http_url_spec, '$.secret') = 'X5'", "WHERE json_extract(http_url_spec, '$.secret') = '***'"),
+    ("WHERE http_url_spec ->> 'authorization' = 'X6'", "WHERE http_url_spec ->> 'authorization' = '***'"),
+    ("json_object('authorization', 'A', 'access_token', 'B', 'token', 'C', 'client_secret', 'D', 'password', 'E')",
+     "json_object('authorization', '***', 'access_token', '***', 'token', '***', 'client_secret', '***', "
+     "'password', '***')"),
+    ("json_object('secret', NULL, 'url', 'u')", "json_object('secret', NULL, 'url', 'u')"),
+    # help text and placeholders are not secrets; a masked quoted value keeps its quotes
+    ("add token = <your access token>, or", "add token = <your access token>, or"),
+    ("""'{"job_id": ..., "access_token": ...}'""", """'{"job_id": ..., "access_token": ...}'"""),
+    (r"host = 'http://127.0.0.1:18765\ntoken=abc', which", r"host = 'http://127.0.0.1:18765\ntoken=***', which"),
+    ("""secret = 'it''s' token: "a\\"b" password=pa'ss""", """secret = '***' token: "***" password=***"""),
+])
+def test_redact_text(text, shown):
+    from sqlprovider.redact import redact_text
+
+    assert redact_text(text) == shown
+
+
+def test_a_profile_host_with_a_password_is_masked_in_the_error(tmp_path, monkeypatch):
+    config = tmp_path / "databrickscfg"
+    config.write_text(f"[u]\nhost = http://user:{PAT}x@127.0.0.1:1\ntoken = t\n")
+    monkeypatch.setenv("DATABRICKS_CONFIG_FILE", str(config))
+    with sqlprovider.connect() as conn, pytest.raises(sqlprovider.Error) as caught:
+        conn.execute("SELECT id FROM model_registry_webhooks WHERE deployment_name = 'u'")
+    assert PAT not in str(caught.value)
+    assert "has host = 'http://user:***@127.0.0.1:1'" in str(caught.value)

@@ -13,6 +13,7 @@ import time
 
 import pytest
 
+from sqlprovider.resources import RESOURCES
 from sqlprovider.shell import History, Shell, complete, redact_history
 
 SPEC = '{"url": "https://hooks.example.com/s", "secret": "shell-secret-value"}'
@@ -140,6 +141,12 @@ def test_complete(before, word, expected):
      "SELECT json_set(x, '$.http_url_spec.authorization', '***')"),
     ("SELECT 1 -- Authorization: Bearer abc.def", "SELECT 1 -- Authorization: *** ***"),
     ("SELECT 'no secrets here'", "SELECT 'no secrets here'"),
+    ("UPDATE t SET http_url_spec = json_set(http_url_spec, '$.\"secret\"', 'new-secret')",
+     "UPDATE t SET http_url_spec = json_set(http_url_spec, '$.\"secret\"', '***')"),
+    ("SELECT json_object('url', 'u', 'secret', 'sk-' || 'rest')", "SELECT json_object('url', 'u', 'secret', '***')"),
+    ("SELECT id FROM t WHERE json_extract(http_url_spec, '$.secret') = 'guess'",
+     "SELECT id FROM t WHERE json_extract(http_url_spec, '$.secret') = '***'"),
+    ("SELECT 'dapi0123456789abcdef0123456789abcdef'", "SELECT '***'"),
 ])
 def test_redact_history(typed, stored):
     assert redact_history(typed) == stored
@@ -231,3 +238,13 @@ def test_pinned_changes_and_piped_input_do_not_ask(ws1, conn):
     assert "[y/N]" not in err
     _, err, _ = run_shell(conn, "DELETE FROM model_registry_webhooks WHERE deployment_name = 'ws1';\n")
     assert "[y/N]" not in err and ws1.list() == []
+
+
+def test_tables_and_schema_list_the_resources_then_your_own(ws1, conn):
+    out, _, _ = run_shell(conn, "CREATE TEMP TABLE notes(a);\n"
+                                "INSERT INTO model_registry_webhooks (deployment_name, events, http_url_spec) VALUES "
+                                "('ws1', 'COMMENT_CREATED', '{\"url\": \"https://x.example\"}') RETURNING status;\n"
+                                ".tables\n.tables %deliver%\n.schema notes\n.schema model%\n")
+    resource = next(r for r in RESOURCES if r.name == "model_registry_webhooks")
+    assert out.splitlines() == ["ACTIVE", "model_registry_webhooks", "sandbox_deliveries", "notes",
+                                "sandbox_deliveries", "CREATE TABLE notes(a);", resource.schema() + ";"]
