@@ -124,13 +124,17 @@ class Workspace:
                 with self._slots:
                     response = self._send(method, path, query, body)
             except requests.ConnectionError as exc:
+                self._log_failure(method, path, query, body, f"cannot reach ({_reason(exc)})", attempt)
                 if method not in IDEMPOTENT and not _never_sent(exc):
                     raise self._unknown_outcome(method, path, "the connection dropped") from None
-                error = self._error(method, path, f"cannot reach {self.host} ({_reason(exc)})")
+                error = self._error(method, path, f"cannot reach {self.host} ({_reason(exc)}); {self._host_hint()}")
             except requests.Timeout as exc:
+                stage = "connecting" if isinstance(exc, requests.ConnectTimeout) else "waiting for the answer"
+                self._log_failure(method, path, query, body, f"timed out {stage}", attempt)
                 if method not in IDEMPOTENT and not isinstance(exc, requests.ConnectTimeout):
                     raise self._unknown_outcome(method, path, "the read timed out") from None
-                error = self._error(method, path, f"no answer from {self.host} in time ({_reason(exc)})")
+                error = self._error(method, path, f"no answer from {self.host} in time ({_reason(exc)}); "
+                                                  f"{self._host_hint()}")
             else:
                 status = response.status_code
                 if 300 <= status < 400:  # never followed: it would resend the credential and body elsewhere
@@ -182,6 +186,18 @@ class Workspace:
             self.options.notify(record)
         return response
 
+    def _log_failure(self, method: str, path: str, query: Mapping[str, Any] | None, body: Mapping[str, Any] | None,
+                     reason: str, attempt: int) -> None:
+        """--debug: one line for an attempt that got no answer (the answered ones are logged by _send)."""
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("%s %s %s%s query=%s body=%s -> failed: %s (attempt %d of %d)", self.name, method, self.host,
+                      path, _query_pairs(query) or [], redact(body), reason, attempt, self.retry.max_attempts)
+
+    def _host_hint(self) -> str:
+        """What to check when the workspace cannot be reached."""
+        return (f"check the host set for {self.name} (its profile's host, or DATABRICKS_HOST) and that the workspace "
+                f"is up and reachable from here")
+
     # --- pagination ----------------------------------------------------------------------------
     def pages(self, path: str, params: Mapping[str, Any], *, items_key: str, token_param: str,
               next_token_key: str) -> Iterator[list[dict[str, Any]]]:
@@ -230,7 +246,7 @@ class Workspace:
             text = f"{code if code is not None else 'HTTP ' + str(status)} (HTTP {status}): {message}"
         else:
             code, message = None, ""
-            text = f"HTTP {status} with a non-JSON answer ({_snippet(response.text)})"
+            text = f"HTTP {status} with a non-JSON answer ({_snippet(response.text, response.request)})"
         text = _without_secrets(text, response.request)
         hint = _hint(status, code, message)
         if hint:
@@ -258,7 +274,7 @@ class Workspace:
             payload = orjson.loads(response.content)  # ~20% faster than response.json() on a page of 1000
         except ValueError:
             raise self._error(method, path, f"HTTP {response.status_code} with an answer that is not JSON "
-                                            f"({_snippet(response.text)})") from None
+                                            f"({_snippet(response.text, response.request)})") from None
         if not isinstance(payload, dict):
             raise self._error(method, path, f"expected a JSON object, got {type(payload).__name__}")
         return payload
@@ -379,9 +395,10 @@ def _reason(exc: Exception) -> str:
     return type(exc).__name__
 
 
-def _snippet(text: str, limit: int = 80) -> str:
+def _snippet(text: str, request: requests.PreparedRequest | None, limit: int = 80) -> str:
+    """The start of an answer's text, tags dropped, masked before it is cut (a cut secret would not match)."""
     plain = re.sub(r"<[^>]+>", " ", text or "")
-    plain = " ".join(plain.split())
+    plain = _without_secrets(" ".join(plain.split()), request)
     return repr(plain[:limit] + ("..." if len(plain) > limit else "")) if plain else "empty body"
 
 

@@ -281,3 +281,76 @@ def test_ctrl_c_during_concurrent_writes_waits_for_those_in_flight_and_sends_no_
     assert str(caught.value) == (f"UPDATE interrupted (Ctrl-C); no further rows were sent | {sent} of 40 rows were "
                                  f"applied ({ids}); {40 - sent} not attempted; applied changes are not rolled back")
     assert len(caught.value.applied) == sent
+
+
+# --- answers that are not JSON, unreachable workspaces, --debug of failed attempts -------------------------------
+ECHOED = "dapiFAKETOKEN11"
+
+
+@pytest.mark.parametrize("status, body", [
+    (200, f"not json at all {ECHOED}".encode()),
+    # a proxy page echoing the request: the credential straddles the 80 characters quoted, so it is masked first
+    (200, f"<html><body><h1>Proxy</h1><p>{'x' * 60} {ECHOED} was sent</p></body></html>".encode()),
+    (502, f"<html>bad gateway: the request carried {ECHOED}</html>".encode()),
+])
+def test_a_non_json_answer_echoing_the_credential_is_masked(tmp_path, monkeypatch, status, body):
+    server = OddServer(status, body, "text/html")
+    (tmp_path / "cfg").write_text(f"[odd]\nhost = http://127.0.0.1:{server.server.server_port}\ntoken = {ECHOED}\n")
+    monkeypatch.setenv("DATABRICKS_CONFIG_FILE", str(tmp_path / "cfg"))
+    try:
+        with sqlprovider.connect(retry=FAST) as conn, pytest.raises(sqlprovider.Error) as err:
+            conn.execute(LIST).fetchall()
+    finally:
+        server.close()
+    assert "dapiFAKETOK" not in str(err.value) and "***" in str(err.value)
+    if status == 200 and body.startswith(b"not json"):
+        assert str(err.value) == LIST_PATH + "HTTP 200 with an answer that is not JSON ('not json at all ***')"
+
+
+def _dead_profile(tmp_path, monkeypatch, port: int) -> None:
+    (tmp_path / "cfg").write_text(f"[dead]\nhost = http://127.0.0.1:{port}\ntoken = dead-token-1234\n")
+    monkeypatch.setenv("DATABRICKS_CONFIG_FILE", str(tmp_path / "cfg"))
+
+
+def test_an_unreachable_workspace_names_the_fix(tmp_path, monkeypatch, closed_port):
+    _dead_profile(tmp_path, monkeypatch, closed_port)
+    with sqlprovider.connect(retry=FAST) as conn, pytest.raises(sqlprovider.ApiError) as err:
+        conn.execute("SELECT id FROM model_registry_webhooks WHERE deployment_name = 'dead'").fetchall()
+    assert str(err.value) == (
+        f"dead: GET /api/2.0/mlflow/registry-webhooks/list failed: cannot reach http://127.0.0.1:{closed_port} "
+        f"(Connection refused); check the host set for dead (its profile's host, or DATABRICKS_HOST) and that the "
+        f"workspace is up and reachable from here")
+
+
+def test_debug_logs_every_attempt_that_got_no_answer(tmp_path, monkeypatch, closed_port, caplog):
+    import logging
+
+    caplog.set_level(logging.DEBUG, logger="sqlprovider")
+    _dead_profile(tmp_path, monkeypatch, closed_port)
+    retry = RetryPolicy(total_seconds=20, max_attempts=3, base_delay=0.01, max_delay=0.05)
+    with sqlprovider.connect(retry=retry) as conn, pytest.raises(sqlprovider.ApiError):
+        conn.execute("INSERT INTO model_registry_webhooks (deployment_name, events, http_url_spec) VALUES ('dead', "
+                     "'COMMENT_CREATED', '{\"url\": \"https://x.example\", \"secret\": \"debug-secret-77\"}')")
+    lines = [r.getMessage() for r in caplog.records if "-> failed:" in r.getMessage()]
+    assert [line.rsplit(" (attempt ", 1)[1] for line in lines] == ["1 of 3)", "2 of 3)", "3 of 3)"]
+    assert lines[0].startswith(f"dead POST http://127.0.0.1:{closed_port}/api/2.0/mlflow/registry-webhooks/create "
+                               "query=[] body={")
+    assert "-> failed: cannot reach (Connection refused)" in lines[0] and "'secret': '***'" in lines[0]
+    assert not [r for r in caplog.records if "debug-secret-77" in r.getMessage() or "dead-token-1234" in r.getMessage()]
+
+
+def test_debug_logs_an_attempt_that_timed_out(tmp_path, monkeypatch, caplog):
+    import logging
+    import socket
+
+    caplog.set_level(logging.DEBUG, logger="sqlprovider")
+    with socket.socket() as silent:  # accepts connections (the backlog), never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        _dead_profile(tmp_path, monkeypatch, silent.getsockname()[1])
+        retry = RetryPolicy(total_seconds=20, max_attempts=2, base_delay=0.01, max_delay=0.05, read_timeout=0.2)
+        with sqlprovider.connect(retry=retry) as conn, pytest.raises(sqlprovider.ApiError) as err:
+            conn.execute("SELECT id FROM model_registry_webhooks WHERE deployment_name = 'dead'").fetchall()
+    lines = [r.getMessage() for r in caplog.records if "-> failed:" in r.getMessage()]
+    assert len(lines) == 2 and all("-> failed: timed out waiting for the answer (attempt" in line for line in lines)
+    assert "no answer from" in str(err.value) and "and that the workspace is up" in str(err.value)
