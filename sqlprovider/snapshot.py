@@ -3,7 +3,8 @@
 One table per resource (its visible columns plus `deployment_name`; JSON columns stay JSON text)
 and `_snapshot(deployment_name, resource, fetched_at, row_count, error)`. The file is written
 beside OUT.db and then `os.replace`d over it, so a reader sees the old file or the new one, never
-a half-written one. A workspace that fails keeps its previous rows (copied from the old file).
+a half-written one. A workspace that fails keeps its previous rows (copied from the old file); when
+every fetch of a run fails, nothing is written and an existing file is left as it was.
 A sandbox-only resource (`Resource.sandbox_only`) is copied by default only from deployment 'sandbox',
 since a Databricks workspace has no such endpoint; naming it (`resources=`, `--resource`) copies it
 from every deployment, e.g. from a profile that points at `sqlprovider sandbox serve`.
@@ -55,6 +56,8 @@ class SnapshotReport:
     tables: tuple[TableStatus, ...]
     #: (deployment, resource) pairs not copied: sandbox-only resources of other deployments (no `_snapshot` row)
     skipped: tuple[tuple[str, str], ...] = ()
+    #: False when every fetch failed: the file was not written (an existing one is as it was)
+    written: bool = True
 
     @property
     def errors(self) -> list[TableStatus]:
@@ -83,7 +86,7 @@ def write_snapshot(path: str | os.PathLike[str], deployments: Sequence[str],
     By default a sandbox-only resource is fetched only from deployment 'sandbox' (the others are in
     `skipped`); one named in `resources` is fetched from every deployment. Every chosen resource gets
     its table either way. Fetch failures do not raise: they are in the report (and `_snapshot`), with
-    the previous rows kept.
+    the previous rows kept. When every fetch failed, `path` is left untouched (`written` is False).
     """
     path = Path(path)
     chosen = _resources(resources)
@@ -96,6 +99,8 @@ def write_snapshot(path: str | os.PathLike[str], deployments: Sequence[str],
         fetched = [f for batch in pool.map(lambda name: _fetch(name, plan[name], connect_options or {}), names)
                    for f in batch]
     skipped = tuple((name, r.name) for name in names for r in chosen if r not in plan[name])
+    if fetched and all(item.rows is None for item in fetched):  # nothing new: keep the old file as it is
+        return SnapshotReport(path, tuple(_kept(path, item) for item in fetched), skipped, written=False)
     return SnapshotReport(path, _write(path, chosen, fetched), skipped)
 
 
@@ -120,7 +125,9 @@ def _check_target(path: Path) -> None:
     """Refuse to replace a file that is not an earlier snapshot: it may be someone's database."""
     if not path.exists() or (path.is_file() and path.stat().st_size == 0):
         return
-    if path.is_dir() or STATUS_TABLE not in _tables(path):
+    if path.is_dir():
+        raise InterfaceError(f"{path} is a directory; give the snapshot a file name, e.g. {path / 'snapshot.db'}")
+    if STATUS_TABLE not in _tables(path):
         raise InterfaceError(f"{path} exists and is not a sqlprovider snapshot (no {STATUS_TABLE} table): "
                              f"choose another file or remove it")
 
@@ -160,6 +167,12 @@ def _write(path: Path, resources: Sequence[Resource], fetched: Sequence[_Fetched
     temp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
     statuses = []
     try:
+        os.close(os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644))  # an OSError that says why
+    except OSError as exc:
+        raise OperationalError(f"cannot write the snapshot beside {path}: {exc.strerror or exc}; the new file is "
+                               f"written in {path.parent} and then renamed over {path.name}, so choose a "
+                               f"directory you can write to") from None
+    try:
         db = sqlite3.connect(temp)
         try:
             db.execute("PRAGMA journal_mode = OFF")  # a private file until the rename: no journal needed
@@ -182,10 +195,20 @@ def _write(path: Path, resources: Sequence[Resource], fetched: Sequence[_Fetched
         os.replace(temp, path)
         _fsync(path.parent)
     except (OSError, sqlite3.Error) as exc:
-        raise OperationalError(f"cannot write snapshot {path}: {exc}") from None
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+        raise OperationalError(f"cannot write the snapshot beside {path}: {reason}") from None
     finally:
-        temp.unlink(missing_ok=True)
+        _remove(temp)
     return tuple(statuses)
+
+
+def _remove(path: Path) -> None:
+    """Delete a temporary file if it is there; best effort (a read-only file system cannot delete
+    anything, and that must not hide the error being reported)."""
+    try:
+        path.unlink(missing_ok=True)
+    except OSError:
+        pass
 
 
 def _store(db: sqlite3.Connection, path: Path, item: _Fetched) -> TableStatus:
@@ -197,6 +220,15 @@ def _store(db: sqlite3.Connection, path: Path, item: _Fetched) -> TableStatus:
     marks = ", ".join("?" * len(columns))
     db.executemany(f'INSERT INTO "{resource.name}" VALUES ({marks})', rows)
     return TableStatus(item.deployment, resource.name, fetched_at, len(rows), item.error)
+
+
+def _kept(path: Path, item: _Fetched) -> TableStatus:
+    """The status of a failed fetch when the file is not rewritten: what the existing file holds."""
+    try:
+        rows, fetched_at = _previous(path, item.resource, item.deployment)
+    except sqlite3.Error:
+        rows, fetched_at = [], None
+    return TableStatus(item.deployment, item.resource.name, fetched_at, len(rows), item.error)
 
 
 def _previous(path: Path, resource: Resource, deployment: str) -> tuple[list[Row], str | None]:
@@ -294,6 +326,11 @@ def _print(report: SnapshotReport, out: TextIO, err: TextIO) -> None:
         print(f"sqlprovider: snapshot: {status.deployment} {status.resource}: {status.error} ({kept})", file=err)
     workspaces = len({t.deployment for t in report.tables})
     failed = ", ".join(dict.fromkeys(t.deployment for t in report.errors))
+    if not report.written:
+        state = "left as it was" if report.path.exists() else "not written"
+        print(f"{_now()} {report.path} {state}: every fetch failed ({failed})", file=out, flush=True)
+        err.flush()
+        return
     print(f"{_now()} wrote {report.path}: {report.row_count} rows from {workspaces} workspace"
           f"{'s' if workspaces != 1 else ''}" + (f" (failed: {failed})" if failed else ""), file=out, flush=True)
     err.flush()

@@ -229,3 +229,90 @@ def test_a_reader_never_sees_a_partial_file_while_every_rewrites_it(ws1, tmp_pat
     assert len({fetched_at for fetched_at, _ in seen}) >= 3  # the reader saw several generations
     assert len({count for _, count in seen}) >= 2  # with different contents
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_when_every_fetch_fails_the_existing_file_is_left_as_it_was(ws1, tmp_path, monkeypatch, capsys):
+    ws1.create(model_name="m")
+    monkeypatch.delenv("DATABRICKS_TOKEN", raising=False)
+    out = tmp_path / "snap.db"
+    assert cli.main(["snapshot", str(out), "--deployment", "ws1", "--resource", "model_registry_webhooks"]) == 0
+    before = out.read_bytes()
+    capsys.readouterr()
+    assert cli.main(["snapshot", str(out), "--deployment", "nosuch"]) == 1
+    captured = capsys.readouterr()
+    assert captured.err.startswith("sqlprovider: snapshot: nosuch model_registry_webhooks: no credential for "
+                                   "deployment 'nosuch'") and "Traceback" not in captured.err
+    assert captured.out.rstrip().endswith(f" {out} left as it was: every fetch failed (nosuch)")
+    assert out.read_bytes() == before
+    assert read(out, "SELECT deployment_name, row_count FROM _snapshot") == [("ws1", 1)]
+    report = snapshot.write_snapshot(out, ["nosuch", "nowhere"], resources=WEBHOOKS)
+    assert (report.written, [(t.deployment, t.row_count) for t in report.errors]) == (
+        False, [("nosuch", 0), ("nowhere", 0)])
+    assert out.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+    # no earlier file: none is made
+    assert snapshot.write_snapshot(tmp_path / "new.db", ["nosuch"], resources=WEBHOOKS).written is False
+    assert not (tmp_path / "new.db").exists()
+
+
+@pytest.fixture
+def read_only_dir(tmp_path, monkeypatch):
+    """A directory that behaves as on a read-only file system: creating, writing or deleting anything in it
+    fails with EROFS (root ignores permission bits, so the file system calls are made to fail)."""
+    import errno
+    import os
+    import pathlib
+
+    directory = tmp_path / "ro"
+    directory.mkdir()
+    inside = str(directory) + os.sep
+
+    def refuse(path) -> None:
+        if str(path).startswith(inside) or str(path).startswith(f"file:{inside}"):
+            raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(path))
+
+    real_open, real_unlink, real_replace, real_connect = os.open, pathlib.Path.unlink, os.replace, sqlite3.connect
+
+    def open_(path, flags, *args, **kwargs):
+        if flags & (os.O_WRONLY | os.O_RDWR | os.O_CREAT):
+            refuse(path)
+        return real_open(path, flags, *args, **kwargs)
+
+    def unlink(self, missing_ok=False):
+        refuse(self)
+        return real_unlink(self, missing_ok=missing_ok)
+
+    def replace(src, dst, *args, **kwargs):
+        refuse(src)
+        refuse(dst)
+        return real_replace(src, dst, *args, **kwargs)
+
+    def connect(database, *args, **kwargs):
+        if not kwargs.get("uri"):
+            try:
+                refuse(database)
+            except OSError:
+                raise sqlite3.OperationalError("unable to open database file") from None
+        return real_connect(database, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", open_)
+    monkeypatch.setattr(pathlib.Path, "unlink", unlink)
+    monkeypatch.setattr(os, "replace", replace)
+    monkeypatch.setattr(sqlite3, "connect", connect)
+    return directory
+
+
+def test_a_read_only_directory_is_one_line_naming_the_reason(ws1, read_only_dir, capsys):
+    out = read_only_dir / "snap.db"
+    assert cli.main(["snapshot", str(out), "--deployment", "ws1", "--resource", "model_registry_webhooks"]) == 1
+    assert capsys.readouterr().err == (
+        f"sqlprovider: error: cannot write the snapshot beside {out}: Read-only file system; the new file is written "
+        f"in {read_only_dir} and then renamed over snap.db, so choose a directory you can write to\n")
+
+
+def test_a_directory_given_as_the_file_says_it_is_a_directory(ws1, tmp_path, capsys):
+    out = tmp_path / "snap.db"
+    out.mkdir()
+    assert cli.main(["snapshot", str(out), "--deployment", "ws1"]) == 1
+    assert capsys.readouterr().err == (f"sqlprovider: error: {out} is a directory; give the snapshot a file name, "
+                                       f"e.g. {out / 'snapshot.db'}\n")
