@@ -148,23 +148,33 @@ class _Handler(LocalHandler):
     server_version = "sqlprovider-receiver"
 
     def do_POST(self) -> None:
+        body = self._body()
         if urlsplit(self.path).path != self.server.app.path:
             self._send(404, b"not found")
             return
-        body = read_body(self, _PAYLOAD_LIMIT)
         if body is None:
-            self.close_connection = True
             self._send(400, b"body could not be read")
             return
         status = self.server.app.receive(body, self.headers.get(SIGNATURE_HEADER))
         self._send(status, b"ok" if status == 200 else b"bad signature")
 
     def do_GET(self) -> None:
+        self._body()
         self._send(405, b"POST webhook deliveries here", {"Allow": "POST"})
 
     do_PUT = do_PATCH = do_DELETE = do_HEAD = do_GET
 
+    def _body(self) -> bytes | None:
+        """Read the request's body before any answer, so that a kept-alive connection is left at the next
+        request; None when it cannot be read or is over the cap (the connection is then closed)."""
+        body = read_body(self, _PAYLOAD_LIMIT)
+        if body is None:
+            self.close_connection = True
+        return body
+
     def _send(self, status: int, body: bytes, extra: dict[str, str] | None = None) -> None:
+        if self.close_connection:
+            extra = {**(extra or {}), "Connection": "close"}
         self.send(status, "text/plain; charset=utf-8", body, extra)
 
 

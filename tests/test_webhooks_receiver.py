@@ -225,3 +225,29 @@ def test_cli_reports_a_port_in_use():
                               timeout=30)
     assert (done.returncode, done.stdout) == (2, "")
     assert done.stderr == f"sqlprovider: error: cannot listen on 127.0.0.1:{port}: Address already in use\n"
+
+
+def test_an_early_answer_leaves_a_kept_alive_connection_ready_for_the_next_request():
+    import http.client
+
+    with Receiver(path="/hooks") as receiver:
+        port = int(receiver.url.rsplit(":", 1)[1].split("/")[0])
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        try:
+            answers, sockets = [], []
+            for method, path, body in [("POST", "/elsewhere", b'{"event": "x"}'), ("PUT", "/hooks", b"{}"),
+                                       ("POST", "/elsewhere", b"{}"), ("POST", "/hooks", b'{"event": "E"}')]:
+                connection.request(method, path, body=body)
+                sockets.append(connection.sock)
+                answer = connection.getresponse()
+                answers.append((answer.status, answer.read(), answer.getheader("Connection")))
+        finally:
+            connection.close()
+        assert len(set(map(id, sockets))) == 1  # one connection all along
+        assert answers == [(404, b"not found", None), (405, b"POST webhook deliveries here", None),
+                           (404, b"not found", None), (200, b"ok", None)]
+        # a body over the cap is not read: the answer closes the connection
+        too_big = requests.post(receiver.url.removesuffix("/hooks") + "/elsewhere", data=b"x" * (1024 * 1024 + 1),
+                                timeout=10)
+        assert (too_big.status_code, too_big.headers.get("Connection")) == (404, "close")
+    assert [d["event"] for d in receiver.deliveries] == ["E"]
