@@ -51,14 +51,22 @@ def config_file(env: Mapping[str, str] | None = None) -> Path:
 
 
 def read_profiles(path: Path | None = None) -> dict[str, dict[str, str]]:
-    """The profiles of a Databricks config file (INI); a missing (or unreadable) file has none.
+    """The profiles of a Databricks config file (INI); a missing (or unreadable) file has none, a
+    directory in its place is an error.
 
     The file is read every time but parsed once per content, so resolving the workspaces of a query
     over several parses it once, and an edited file is seen at once."""
     path = path or config_file()
     try:
         data = path.read_bytes()
+    except IsADirectoryError:
+        raise ConfigurationError(f"Databricks config file {path} is a directory, not a file: point "
+                                 f"DATABRICKS_CONFIG_FILE at the config file itself (default ~/.databrickscfg)") from None
     except OSError:
+        if path.is_dir():  # Windows says PermissionError
+            raise ConfigurationError(f"Databricks config file {path} is a directory, not a file: point "
+                                     f"DATABRICKS_CONFIG_FILE at the config file itself (default ~/.databrickscfg)"
+                                     ) from None
         return {}
     return {name: dict(values) for name, values in _parse_profiles(path, data).items()}
 
@@ -115,7 +123,7 @@ def locate(name: str, env: Mapping[str, str]) -> tuple[str, Credentials]:
     host = f"https://{name}.cloud.databricks.com"
     credentials = _default_profile_credentials(host, profiles, env, path) or _env_credentials(host, env, derived=True)
     if credentials is None:
-        elsewhere = auth.origin(env.get("DATABRICKS_HOST") or "")
+        elsewhere = environment_host(env)
         why = f" (DATABRICKS_HOST is {elsewhere}, so the environment's credentials go only there)" if elsewhere else ""
         raise ConfigurationError(
             f"no credential for deployment {name!r} ({host}){why}: set DATABRICKS_TOKEN, or DATABRICKS_CLIENT_ID "
@@ -167,16 +175,39 @@ def _default_profile_credentials(host: str, profiles: Mapping[str, Mapping[str, 
     if name not in profiles:
         raise ConfigurationError(f"DATABRICKS_CONFIG_PROFILE is {name!r}, but {path} has no profile [{name}]")
     profile = profiles[name]
-    if not auth.same_origin(profile.get("host") or env.get("DATABRICKS_HOST") or "", host):
+    if not auth.same_origin(profile.get("host") or environment_host(env) or "", host):
         return None
     return auth.from_profile(name, profile, path)
 
 
 def _env_credentials(host: str, env: Mapping[str, str], derived: bool) -> Credentials | None:
     """The environment's credentials, if DATABRICKS_HOST is `host`, or is unset and `host` is the derived default."""
-    configured = env.get("DATABRICKS_HOST")
-    applies = auth.same_origin(configured, host) if configured else derived
+    configured = environment_host(env)
+    applies = configured == auth.origin(host) if configured else derived
     return auth.from_env(env) if applies else None
+
+
+def environment_host(env: Mapping[str, str]) -> str | None:
+    """DATABRICKS_HOST as `scheme://host[:port]`, None when unset; a value that is no host is refused
+    rather than ignored (the environment's credentials would then silently go nowhere)."""
+    text = (env.get("DATABRICKS_HOST") or "").strip()
+    if not text:
+        return None
+    host = auth.origin(text)
+    if host is not None:
+        return host
+    try:
+        parts = urlsplit(text if "://" in text else "https://" + text)
+        bare = auth.origin(f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}") if "@" in parts.netloc else None
+    except ValueError:
+        bare = None
+    if bare is not None:
+        raise ConfigurationError(f"DATABRICKS_HOST has user info (user:password@) before the host, which is never "
+                                 f"sent: remove it (DATABRICKS_HOST={bare}) and give the credential in "
+                                 f"DATABRICKS_TOKEN, or DATABRICKS_CLIENT_ID and DATABRICKS_CLIENT_SECRET")
+    raise ConfigurationError("DATABRICKS_HOST is not an http(s) URL of a host (no user info, spaces or control "
+                             "characters); set it to the workspace URL, e.g. https://<workspace>.cloud.databricks.com, "
+                             "or unset it")
 
 
 def embedded_sandbox():

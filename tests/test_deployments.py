@@ -176,6 +176,37 @@ def test_odd_profile_hosts_are_refused(tmp_path, host):
         deployments.resolve("odd", env=env(path))
 
 
+@pytest.mark.parametrize("name", ["foo", "bar", "notoken"])
+def test_user_info_in_databricks_host_is_refused_without_showing_the_password(cfg, name):
+    with pytest.raises(ConfigurationError) as caught:
+        resolve(cfg, name, DATABRICKS_HOST="https://me:pw-secret-9@foo.cloud.databricks.com", DATABRICKS_TOKEN="t")
+    assert str(caught.value) == (
+        "DATABRICKS_HOST has user info (user:password@) before the host, which is never sent: remove it "
+        "(DATABRICKS_HOST=https://foo.cloud.databricks.com) and give the credential in DATABRICKS_TOKEN, or "
+        "DATABRICKS_CLIENT_ID and DATABRICKS_CLIENT_SECRET")
+
+
+@pytest.mark.parametrize("host", ["ftp://foo.cloud.databricks.com", "https://foo .cloud.databricks.com"])
+def test_a_databricks_host_that_is_no_host_is_refused(cfg, host):
+    with pytest.raises(ConfigurationError, match=r"^DATABRICKS_HOST is not an http\(s\) URL of a host .*; set it to "
+                                                 r"the workspace URL, e.g. https://<workspace>.cloud.databricks.com, "
+                                                 r"or unset it$"):
+        resolve(cfg, "foo", DATABRICKS_HOST=host, DATABRICKS_TOKEN="t")
+
+
+def test_a_profile_with_its_own_credentials_does_not_look_at_databricks_host(cfg):
+    assert resolve(cfg, "prod", DATABRICKS_HOST="https://me:pw@x.example.com").auth() == {
+        "Authorization": "Bearer dapi-prod"}
+
+
+def test_a_config_file_that_is_a_directory_says_so(tmp_path, monkeypatch):
+    monkeypatch.setenv("DATABRICKS_CONFIG_FILE", str(tmp_path))
+    with pytest.raises(ConfigurationError) as caught:
+        deployments.resolve("prod", env=env(tmp_path, DATABRICKS_TOKEN="t"))
+    assert str(caught.value) == (f"Databricks config file {tmp_path} is a directory, not a file: point "
+                                 f"DATABRICKS_CONFIG_FILE at the config file itself (default ~/.databrickscfg)")
+
+
 def test_missing_credentials_say_what_to_set(cfg):
     with pytest.raises(ConfigurationError, match=r"no credential for deployment 'dbc-1' \(https://dbc-1.cloud."
                                                  r"databricks.com\): set DATABRICKS_TOKEN, or DATABRICKS_CLIENT_ID and "
