@@ -51,22 +51,15 @@ def config_file(env: Mapping[str, str] | None = None) -> Path:
 
 
 def read_profiles(path: Path | None = None) -> dict[str, dict[str, str]]:
-    """The profiles of a Databricks config file (INI); a missing (or unreadable) file has none, a
-    directory in its place is an error.
+    """The profiles of a Databricks config file (INI); a missing (or unreadable) file, or a directory, has
+    none (resolving a deployment refuses a directory: see locate).
 
     The file is read every time but parsed once per content, so resolving the workspaces of a query
     over several parses it once, and an edited file is seen at once."""
     path = path or config_file()
     try:
         data = path.read_bytes()
-    except IsADirectoryError:
-        raise ConfigurationError(f"Databricks config file {path} is a directory, not a file: point "
-                                 f"DATABRICKS_CONFIG_FILE at the config file itself (default ~/.databrickscfg)") from None
     except OSError:
-        if path.is_dir():  # Windows says PermissionError
-            raise ConfigurationError(f"Databricks config file {path} is a directory, not a file: point "
-                                     f"DATABRICKS_CONFIG_FILE at the config file itself (default ~/.databrickscfg)"
-                                     ) from None
         return {}
     return {name: dict(values) for name, values in _parse_profiles(path, data).items()}
 
@@ -110,6 +103,9 @@ def resolve(name: str, env: Mapping[str, str] | None = None, retry: RetryPolicy 
 def locate(name: str, env: Mapping[str, str]) -> tuple[str, Credentials]:
     """The host of a (checked) deployment name and the credentials that may be sent there."""
     path = config_file(env)
+    if path.is_dir():  # not silently "no profiles": the user meant a file
+        raise ConfigurationError(f"Databricks config file {path} is a directory, not a file: point "
+                                 f"DATABRICKS_CONFIG_FILE at the config file itself (default ~/.databrickscfg)")
     profiles = read_profiles(path)
     chosen = name if name in profiles else _profile_by_label(name, profiles, env, path)
     if chosen is not None:
