@@ -658,3 +658,53 @@ def test_every_request_is_recorded_with_the_authorization_masked(sandbox):
         got[0].method = "PUT"  # frozen
     sandbox.clear_requests()
     assert sandbox.requests == []
+
+
+# --- a data file that is not a sandbox database ---------------------------------------------------------------
+
+def test_a_garbage_data_file_is_one_line_naming_the_fix(tmp_path):
+    import sqlprovider
+
+    path = tmp_path / "sb.db"
+    path.write_bytes(b"not a database at all " * 20)
+    with pytest.raises(sqlprovider.Error) as caught:
+        Store(path)
+    assert str(caught.value) == (f"sandbox data file {path} is not a sandbox database: move it away (or set "
+                                 f"SQLPROVIDER_DATA_DIR / --data)")
+    with pytest.raises(sqlprovider.OperationalError, match="is not a sandbox database"):
+        Sandbox(data_path=path).start()
+    assert path.read_bytes() == b"not a database at all " * 20
+
+
+def test_another_applications_sqlite_file_is_refused_and_left_alone(tmp_path):
+    import sqlite3
+
+    import sqlprovider
+
+    path = tmp_path / "theirs.db"
+    db = sqlite3.connect(path)
+    db.execute("CREATE TABLE precious (x)")
+    db.commit()
+    db.close()
+    with pytest.raises(sqlprovider.Error, match="is not a sandbox database"):
+        Store(path)
+    db = sqlite3.connect(path)
+    assert db.execute("SELECT name FROM sqlite_master").fetchall() == [("precious",)]
+    db.close()
+    path.write_bytes(b"")  # an empty file becomes a new sandbox database
+    Store(path).close()
+
+
+def test_the_cli_reports_a_garbage_default_data_file_in_one_line(isolated_data_dir, capsys):
+    from sqlprovider import cli, deployments
+
+    (isolated_data_dir / "sandbox.db").write_bytes(b"garbage " * 40)
+    deployments.stop_embedded_sandbox()
+    try:
+        code = cli.main(["exec", "-e", "SELECT id FROM model_registry_webhooks WHERE deployment_name = 'sandbox'"])
+    finally:
+        deployments.stop_embedded_sandbox()
+    assert code == 1
+    assert capsys.readouterr().err == (
+        f"sqlprovider: error: -e:1: sandbox data file {isolated_data_dir / 'sandbox.db'} is not a sandbox database: "
+        f"move it away (or set SQLPROVIDER_DATA_DIR / --data)\n")

@@ -26,6 +26,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from sqlprovider.errors import OperationalError
 from sqlprovider.webhooks import WRITE_ONLY_FIELDS
 
 DATA_DIR_ENV = "SQLPROVIDER_DATA_DIR"
@@ -140,8 +141,21 @@ def decode_page_token(token: str) -> int:
     return after
 
 
+class NotASandboxDatabase(OperationalError):
+    """The data file exists but is not a sandbox database: not SQLite at all, damaged, or someone else's."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(f"sandbox data file {path} is not a sandbox database: move it away (or set "
+                         f"SQLPROVIDER_DATA_DIR / --data)")
+        self.path = path
+
+
 class Store:
-    """The webhooks of one data file. Thread-safe: one connection guarded by a lock."""
+    """The webhooks of one data file. Thread-safe: one connection guarded by a lock.
+
+    Raises NotASandboxDatabase when `path` holds something else (not SQLite, or SQLite tables of
+    another application); an empty or missing file becomes a new sandbox database.
+    """
 
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
@@ -149,6 +163,22 @@ class Store:
         self._lock = threading.Lock()
         self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False,
                                    timeout=BUSY_TIMEOUT_MS / 1000)
+        try:
+            self._open()
+        except BaseException:
+            self._db.close()
+            raise
+
+    def _open(self) -> None:
+        """Check the file is ours (or new), then set it up: WAL, the schema, the workspace id."""
+        try:
+            tables = {row[0] for row in self._db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        except sqlite3.OperationalError:  # locked, unreadable: not a question of what the file holds
+            raise
+        except sqlite3.DatabaseError:  # not SQLite at all, or damaged
+            raise NotASandboxDatabase(self.path) from None
+        if tables - {"sqlite_sequence"} and "webhooks" not in tables:  # another application's database
+            raise NotASandboxDatabase(self.path)
         self._db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         self._db.execute("PRAGMA journal_mode = WAL")
         self._db.execute("PRAGMA synchronous = NORMAL")
