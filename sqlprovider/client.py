@@ -243,7 +243,9 @@ class Workspace:
         if isinstance(payload, dict) and ("error_code" in payload or "message" in payload):
             code = payload.get("error_code")
             message = " ".join(str(payload.get("message") or "").split())
-            text = f"{code if code is not None else 'HTTP ' + str(status)} (HTTP {status}): {message}"
+            # a numeric code is the HTTP status again (Databricks' auth failures): say it once
+            same = code is None or str(code) == str(status)
+            text = f"HTTP {status}: {message}" if same else f"{code} (HTTP {status}): {message}"
         else:
             code, message = None, ""
             text = f"HTTP {status} with a non-JSON answer ({_snippet(response.text, response.request)})"

@@ -235,7 +235,7 @@ def test_401_names_the_workspace_and_the_credential_source():
 
 def test_403_invalid_token_says_expired_and_names_its_source():
     message = _api_error(403, {"error_code": 403, "message": "Invalid access token."})
-    assert message == ("ws: POST /x failed: 403 (HTTP 403): Invalid access token.; check that the token for ws is "
+    assert message == ("ws: POST /x failed: HTTP 403: Invalid access token.; check that the token for ws is "
                        "valid and not expired (it comes from profile [ws] in /cfg): create a new one, or for OAuth "
                        "check the client id and secret")
 

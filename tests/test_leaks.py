@@ -121,7 +121,7 @@ def test_cli_session_with_debug_leaks_nothing(world):
     assert f"POST {sb.url}/api/2.0/mlflow/registry-webhooks/create" in debug
     assert f"POST {sb.url}/oidc/v1/token (OAuth M2M, client id {CLIENT_ID}, secret ***) -> 200" in debug
     assert "'secret': '***'" in debug and "'access_token': '***'" in debug
-    assert "403 (HTTP 403): Invalid access token.; check that the token for bad is valid" in written["forbidden.err"]
+    assert "failed: HTTP 403: Invalid access token.; check that the token for bad is valid" in written["forbidden.err"]
     assert "INVALID_PARAMETER_VALUE" in written["refused.err"]
     assert "is not a workspace name" in written["hostile.err"]
     assert [r.method for r in sb.requests[sent:] if "/registry-webhooks/" in r.path] == []  # dry-run sent nothing

@@ -233,7 +233,7 @@ def test_workspace_errors_name_the_workspace(ws1, conn, monkeypatch, tmp_path):
     with sqlprovider.connect() as other:
         with pytest.raises(sqlprovider.ApiError) as err:
             other.execute("SELECT id FROM model_registry_webhooks WHERE deployment_name = 'ws1'")
-    assert str(err.value).startswith("ws1: GET /api/2.0/mlflow/registry-webhooks/list failed: 403 (HTTP 403): "
+    assert str(err.value).startswith("ws1: GET /api/2.0/mlflow/registry-webhooks/list failed: HTTP 403: "
                                      "Invalid access token.; check that the token for ws1 is valid")
     assert "not-the-token" not in str(err.value)
     assert err.value.error_code == 403
