@@ -140,6 +140,12 @@ TEST = "EXEC model_registry_webhooks.test @deployment_name='odd' @id='abc'"
 LIST_PATH = "odd: GET /api/2.0/mlflow/registry-webhooks/list failed: "
 
 
+
+def point_profile(tmp_path, monkeypatch, name: str, port: int, token: str) -> None:
+    """The Databricks config file: one profile `name` for a workspace on a loopback port."""
+    (tmp_path / "cfg").write_text(f"[{name}]\nhost = http://127.0.0.1:{port}\ntoken = {token}\n")
+    monkeypatch.setenv("DATABRICKS_CONFIG_FILE", str(tmp_path / "cfg"))
+
 @pytest.mark.parametrize("sql, status, body, content_type, message", [
     (LIST, 200, b'{"webhooks": [{"id": "a"', "application/json",
      LIST_PATH + "HTTP 200 with an answer that is not JSON ('{\"webhooks\": [{\"id\": \"a\"')"),
@@ -158,8 +164,7 @@ LIST_PATH = "odd: GET /api/2.0/mlflow/registry-webhooks/list failed: "
 ])
 def test_odd_answers_give_clear_errors(tmp_path, monkeypatch, sql, status, body, content_type, message):
     server = OddServer(status, body, content_type)
-    (tmp_path / "cfg").write_text(f"[odd]\nhost = http://127.0.0.1:{server.server.server_port}\ntoken = t\n")
-    monkeypatch.setenv("DATABRICKS_CONFIG_FILE", str(tmp_path / "cfg"))
+    point_profile(tmp_path, monkeypatch, "odd", server.server.server_port, "t")
     try:
         with sqlprovider.connect(retry=FAST) as conn, pytest.raises(sqlprovider.Error) as err:
             conn.execute(sql).fetchall()
@@ -170,8 +175,7 @@ def test_odd_answers_give_clear_errors(tmp_path, monkeypatch, sql, status, body,
 
 def test_empty_answers_are_empty_results(tmp_path, monkeypatch):
     server = OddServer(200, b"{}")
-    (tmp_path / "cfg").write_text(f"[odd]\nhost = http://127.0.0.1:{server.server.server_port}\ntoken = t\n")
-    monkeypatch.setenv("DATABRICKS_CONFIG_FILE", str(tmp_path / "cfg"))
+    point_profile(tmp_path, monkeypatch, "odd", server.server.server_port, "t")
     try:
         with sqlprovider.connect(retry=FAST) as conn:
             assert conn.execute(LIST).fetchall() == []
@@ -295,8 +299,7 @@ ECHOED = "dapiFAKETOKEN11"
 ])
 def test_a_non_json_answer_echoing_the_credential_is_masked(tmp_path, monkeypatch, status, body):
     server = OddServer(status, body, "text/html")
-    (tmp_path / "cfg").write_text(f"[odd]\nhost = http://127.0.0.1:{server.server.server_port}\ntoken = {ECHOED}\n")
-    monkeypatch.setenv("DATABRICKS_CONFIG_FILE", str(tmp_path / "cfg"))
+    point_profile(tmp_path, monkeypatch, "odd", server.server.server_port, ECHOED)
     try:
         with sqlprovider.connect(retry=FAST) as conn, pytest.raises(sqlprovider.Error) as err:
             conn.execute(LIST).fetchall()
@@ -308,8 +311,7 @@ def test_a_non_json_answer_echoing_the_credential_is_masked(tmp_path, monkeypatc
 
 
 def _dead_profile(tmp_path, monkeypatch, port: int) -> None:
-    (tmp_path / "cfg").write_text(f"[dead]\nhost = http://127.0.0.1:{port}\ntoken = dead-token-1234\n")
-    monkeypatch.setenv("DATABRICKS_CONFIG_FILE", str(tmp_path / "cfg"))
+    point_profile(tmp_path, monkeypatch, "dead", port, "dead-token-1234")
 
 
 def test_an_unreachable_workspace_names_the_fix(tmp_path, monkeypatch, closed_port):
