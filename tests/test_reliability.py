@@ -140,11 +140,11 @@ TEST = "EXEC model_registry_webhooks.test @deployment_name='odd' @id='abc'"
 LIST_PATH = "odd: GET /api/2.0/mlflow/registry-webhooks/list failed: "
 
 
-
 def point_profile(tmp_path, monkeypatch, name: str, port: int, token: str) -> None:
     """The Databricks config file: one profile `name` for a workspace on a loopback port."""
     (tmp_path / "cfg").write_text(f"[{name}]\nhost = http://127.0.0.1:{port}\ntoken = {token}\n")
     monkeypatch.setenv("DATABRICKS_CONFIG_FILE", str(tmp_path / "cfg"))
+
 
 @pytest.mark.parametrize("sql, status, body, content_type, message", [
     (LIST, 200, b'{"webhooks": [{"id": "a"', "application/json",
