@@ -99,7 +99,8 @@ class Connection:
             return Result(columns, iter(rows), -1)
         text = statements.rewrite_names(text, _SHORT_NAMES)
         returning = returning_query = None
-        target = BY_NAME.get(statements.write_target(text) or "") if kind in ("insert", "update", "delete") else None
+        writes = kind in statements.WRITES
+        target = BY_NAME.get(statements.write_target(text) or "") if writes else None
         if target is not None:  # RETURNING on our tables is emulated; on SQLite's own it stays in the text
             text, returning = statements.split_returning(text)
             if returning is not None:
@@ -113,7 +114,7 @@ class Connection:
         self.engine.rows.clear()  # rows remembered for UPDATE/DELETE live for one statement
         try:
             cursor = _execute(self.db, text, params)
-            if kind not in ("insert", "update", "delete"):
+            if not writes:
                 return _lazy_result(cursor)
             result = _lazy_result(cursor)  # rows only from SQLite's own RETURNING (a write to a table of its own)
             rows = list(result.rows)
@@ -126,7 +127,7 @@ class Connection:
         except apsw.Error as exc:
             raise _translate(exc) from None
         finally:
-            if kind in ("insert", "update", "delete"):
+            if writes:
                 self.engine.kind = "other"
                 self.engine.keyed = False
         changed = self.db.changes()

@@ -116,6 +116,12 @@ def _line(text: str, offset: int) -> int:
 
 def _tokens(sql: str, error: type[Exception] = StatementError) -> list[Token]:
     """Tokenize with sqlglot's SQLite tokenizer; comments are not tokens (they sit between spans)."""
+    return list(_tokenize(sql, error))
+
+
+@lru_cache(maxsize=64)
+def _tokenize(sql: str, error: type[Exception]) -> tuple[Token, ...]:
+    """_tokens, remembered: one write statement is classified, split and inspected by several functions."""
     if "\0" in sql:  # SQLite's API cannot take it; say so here rather than as a ValueError later
         raise error(f"line {_line(sql, sql.index(chr(0)))}: the SQL text contains a NUL character (\\x00): "
                     f"remove it (in a value, bind it as a parameter instead)")
@@ -126,7 +132,7 @@ def _tokens(sql: str, error: type[Exception] = StatementError) -> list[Token]:
     front = dialects.FRONT
     tokenizer = front.tokenizer_class(front)
     try:
-        return tokenizer.tokenize(sql)
+        return tuple(tokenizer.tokenize(sql))
     except TokenError:
         done = tokenizer.tokens
         rest = done[-1].end + 1 if done else 0
