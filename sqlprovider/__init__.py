@@ -16,14 +16,14 @@ from sqlprovider.errors import (
 )
 
 if TYPE_CHECKING:
-    from sqlprovider.dbapi import Connection, Cursor
+    from sqlprovider.adapters.dbapi import Connection, Cursor
 
 __version__ = "0.1.0"
 apilevel = "2.0"
 threadsafety = 1  # threads may share the module, not connections
 paramstyle = "qmark"  # named `:name` parameters with a mapping work too
 
-#: Loaded from sqlprovider.dbapi on first use (it imports the engine).
+#: Loaded from sqlprovider.adapters.dbapi on first use (it imports the engine).
 _FROM_DBAPI = (
     "Connection", "Cursor", "STRING", "NUMBER", "BINARY", "DATETIME", "ROWID", "Date", "Time", "Timestamp",
     "Binary", "DateFromTicks", "TimeFromTicks", "TimestampFromTicks", "sqlite_version", "sqlite_version_info",
@@ -41,14 +41,14 @@ def connect(**options: Any) -> Connection:
     deployment_name = 'sandbox'")`. Options: deployment (a default workspace; also `workspace`, `profile`),
     max_workers (concurrent requests), retry (a RetryPolicy), dry_run (send no mutating request),
     max_affected (refuse a write of more rows)."""
-    from sqlprovider.dbapi import Connection
+    from sqlprovider.adapters.dbapi import Connection
 
     return Connection(**options)
 
 
 def __getattr__(name: str) -> Any:
     if name in _FROM_DBAPI:
-        from sqlprovider import dbapi
+        from sqlprovider.adapters import dbapi
 
         return getattr(dbapi, name)
     raise AttributeError(f"module 'sqlprovider' has no attribute {name!r}")

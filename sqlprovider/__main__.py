@@ -1,5 +1,5 @@
 import sys
 
-from sqlprovider.cli import main
+from sqlprovider.cli.main import main
 
 sys.exit(main())

@@ -12,8 +12,8 @@ import pytest
 import requests
 
 import sqlprovider
-from sqlprovider import auth, deployments
-from sqlprovider.client import Workspace
+from sqlprovider.workspace import auth, deployments
+from sqlprovider.workspace.client import Workspace
 from sqlprovider.errors import ApiError, ConfigurationError
 from sqlprovider.sandbox import Sandbox
 

@@ -26,11 +26,11 @@ def modules_after(code: str) -> dict[str, object]:
 
 
 def test_building_the_parser_loads_no_server_http_client_or_parser() -> None:
-    assert modules_after("from sqlprovider import cli\ncli.build_parser()")["loaded"] == []
+    assert modules_after("from sqlprovider.cli import main as cli\ncli.build_parser()")["loaded"] == []
 
 
 def test_plain_statements_need_no_sqlglot() -> None:
-    code = """from sqlprovider import statements
+    code = """from sqlprovider.engine import statements
 script = statements.fill_template("SELECT 1;\\nSELECT count(*) FROM t WHERE a = 'x;y'", {})
 for part in statements.split_statements(script):
     assert statements.statement_kind(part.text) == "select"
@@ -39,14 +39,14 @@ for part in statements.split_statements(script):
 
 
 def test_a_dotted_name_still_loads_sqlglot() -> None:
-    code = """from sqlprovider import statements
+    code = """from sqlprovider.engine import statements
 assert statements.rewrite_names("SELECT * FROM a.b.c", {"a.b.c": "c"}) == "SELECT * FROM c\""""
     assert "sqlglot" in modules_after(code)["loaded"]
 
 
 @pytest.fixture(scope="module")
 def exec_select_1() -> dict[str, object]:
-    return modules_after('from sqlprovider import cli\nassert cli.main(["exec", "-e", "SELECT 1"]) == 0')
+    return modules_after('from sqlprovider.cli import main as cli\nassert cli.main(["exec", "-e", "SELECT 1"]) == 0')
 
 
 @pytest.mark.parametrize("module", HEAVY)
@@ -56,7 +56,7 @@ def test_exec_select_1_does_not_load(exec_select_1: dict[str, object], module: s
 
 
 def test_port_option_keeps_its_message(capsys: pytest.CaptureFixture[str]) -> None:
-    from sqlprovider import cli
+    from sqlprovider.cli import main as cli
 
     with pytest.raises(SystemExit):
         cli.build_parser().parse_args(["sandbox", "serve", "--port", "70000"])

@@ -9,8 +9,8 @@ import threading
 import pytest
 
 import sqlprovider
-from sqlprovider import deployments
-from sqlprovider.auth import OAuthM2M, PersonalAccessToken
+from sqlprovider.workspace import deployments
+from sqlprovider.workspace.auth import OAuthM2M, PersonalAccessToken
 from sqlprovider.errors import ConfigurationError
 
 CONFIG = """\

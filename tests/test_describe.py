@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from sqlprovider import describe
+from sqlprovider.engine import describe
 from sqlprovider.errors import ProgrammingError, StatementError
 from sqlprovider.resources import RESOURCES
 from sqlprovider.resources.model_registry_webhooks import WEBHOOKS

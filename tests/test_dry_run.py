@@ -9,8 +9,8 @@ import sys
 
 import pytest
 
-from sqlprovider.client import RequestRecord
-from sqlprovider.progress import ERASE, Reporter, describe_request, format_progress
+from sqlprovider.workspace.client import RequestRecord
+from sqlprovider.cli.progress import ERASE, Reporter, describe_request, format_progress
 
 PATH = "/api/2.0/mlflow/registry-webhooks"
 SPEC = '{"url": "https://hooks.example.com/x", "secret": "dry-secret-value"}'
@@ -101,7 +101,7 @@ def test_format_progress():
 
 
 def test_progress_is_drawn_on_a_terminal_after_the_delay_and_erased_at_the_end():
-    from sqlprovider.client import RequestOptions
+    from sqlprovider.workspace.client import RequestOptions
 
     now = [0.0]
     stream = io.StringIO()

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import sqlprovider
-from sqlprovider import statements
+from sqlprovider.engine import statements
 from sqlprovider.resources import WEBHOOKS
 from sqlprovider.webhooks import EVENTS, STATUSES
 

@@ -160,7 +160,7 @@ def test_library_session_leaks_nothing(world, caplog):
 
 
 def test_shell_history_keeps_no_secret(tmp_path):
-    shell = pytest.importorskip("sqlprovider.shell")
+    shell = pytest.importorskip("sqlprovider.cli.shell")
     history = shell.History(tmp_path / "history")
     for statement in CREATE_SQL.split(";")[:-1]:
         history.add(statement)

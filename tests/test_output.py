@@ -6,7 +6,7 @@ import io
 
 import pytest
 
-from sqlprovider import output
+from sqlprovider.cli import output
 
 COLUMNS = ("a", "events", "n", "t")
 ROWS = [(1, '["x"]', None, "a,b"), (22, '{"k": 1}', "z", "q|r")]

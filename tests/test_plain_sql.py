@@ -12,8 +12,8 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from sqlprovider import statements
-from sqlprovider.statements import Statement
+from sqlprovider.engine import statements
+from sqlprovider.engine.statements import Statement
 
 NAMES = {"databricks_workspace.ml.model_registry_webhooks": "model_registry_webhooks"}
 

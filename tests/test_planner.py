@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from sqlprovider.errors import StatementError, ValidationError
-from sqlprovider.planner import LIMIT, OFFSET, Listing, Offer, ScanPlan, build_scan, page_size, plan_scan
+from sqlprovider.engine.planner import LIMIT, OFFSET, Listing, Offer, ScanPlan, build_scan, page_size, plan_scan
 from sqlprovider.resources import WEBHOOKS
 
 DEP = Offer("deployment_name", "eq")

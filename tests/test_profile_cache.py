@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 import sqlprovider
-from sqlprovider import deployments
-from sqlprovider.client import RetryPolicy
+from sqlprovider.workspace import deployments
+from sqlprovider.workspace.client import RetryPolicy
 from sqlprovider.errors import ConfigurationError
 
 NAMES = [f"fan{i}" for i in range(1, 9)]

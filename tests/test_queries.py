@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 import sqlprovider
-from sqlprovider import deployments, script
+from sqlprovider.workspace import deployments
+from sqlprovider.cli import script
 
 QUERIES = Path(__file__).resolve().parent.parent / "queries"
 SPEC = '{"url": "https://hooks.example.com/q", "secret": "s3cret-value"}'

@@ -9,7 +9,7 @@ import pytest
 import requests
 
 import sqlprovider
-from sqlprovider.client import RetryPolicy, redirect_target
+from sqlprovider.workspace.client import RetryPolicy, redirect_target
 
 from conftest import JsonServer
 

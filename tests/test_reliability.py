@@ -10,7 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 import sqlprovider
-from sqlprovider.client import RetryPolicy
+from sqlprovider.workspace.client import RetryPolicy
 from sqlprovider.errors import GuardRailError
 from sqlprovider.sandbox import FaultSpec, Sandbox
 
@@ -238,7 +238,7 @@ class _Slow:
     def __init__(self, seconds: float, stop_at: int | None = None) -> None:
         self.seconds, self.stop_at, self.calls = seconds, stop_at, 0
         self.lock = threading.Lock()
-        self.options = sqlprovider.client.RequestOptions()
+        self.options = sqlprovider.workspace.client.RequestOptions()
 
     def request(self, method, path, query=None, body=None):
         with self.lock:
@@ -251,14 +251,14 @@ class _Slow:
 
 
 def _ops(n: int) -> list:
-    from sqlprovider.writes import WriteOp
+    from sqlprovider.engine.writes import WriteOp
 
     return [WriteOp("update", "ws", "PATCH", "/update", body={"id": f"id{i}"}, response_key="webhook",
                     key=f"id{i}") for i in range(1, n + 1)]
 
 
 def test_ctrl_c_during_sequential_writes_names_what_was_applied():
-    from sqlprovider.writes import send_writes
+    from sqlprovider.engine.writes import send_writes
 
     slow = _Slow(0.0, stop_at=3)
     with pytest.raises(sqlprovider.PartialWriteError) as caught:
@@ -273,7 +273,7 @@ def test_ctrl_c_during_concurrent_writes_waits_for_those_in_flight_and_sends_no_
     import os
     import signal
 
-    from sqlprovider.writes import send_writes
+    from sqlprovider.engine.writes import send_writes
 
     slow = _Slow(0.2)
     threading.Timer(0.1, os.kill, (os.getpid(), signal.SIGINT)).start()  # Ctrl-C while the first 4 are in flight

@@ -696,7 +696,8 @@ def test_another_applications_sqlite_file_is_refused_and_left_alone(tmp_path):
 
 
 def test_the_cli_reports_a_garbage_default_data_file_in_one_line(isolated_data_dir, capsys):
-    from sqlprovider import cli, deployments
+    from sqlprovider.cli import main as cli
+    from sqlprovider.workspace import deployments
 
     (isolated_data_dir / "sandbox.db").write_bytes(b"garbage " * 40)
     deployments.stop_embedded_sandbox()

@@ -14,7 +14,7 @@ import time
 import pytest
 
 from sqlprovider.resources import RESOURCES
-from sqlprovider.shell import History, Shell, complete, redact_history
+from sqlprovider.cli.shell import History, Shell, complete, redact_history
 
 SPEC = '{"url": "https://hooks.example.com/s", "secret": "shell-secret-value"}'
 TIME = re.compile(r" in \d+\.\d\ds$")

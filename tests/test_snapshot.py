@@ -10,8 +10,9 @@ import pytest
 import requests
 
 import sqlprovider
-from sqlprovider import cli, snapshot
-from sqlprovider.client import RetryPolicy
+from sqlprovider.cli import main as cli
+from sqlprovider.adapters import snapshot
+from sqlprovider.workspace.client import RetryPolicy
 from sqlprovider.resources import RESOURCES
 
 WEBHOOKS = ["model_registry_webhooks"]

@@ -9,7 +9,7 @@ from sqlalchemy import INTEGER, TEXT
 
 import sqlprovider
 from sqlprovider.resources import RESOURCES
-from sqlprovider.sqlalchemy_dialect import SQLProviderDialect
+from sqlprovider.adapters.sqlalchemy_dialect import SQLProviderDialect
 
 
 @pytest.fixture

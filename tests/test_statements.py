@@ -6,7 +6,7 @@ import apsw
 import pytest
 
 from sqlprovider.errors import StatementError
-from sqlprovider.statements import (
+from sqlprovider.engine.statements import (
     ExecStatement,
     Statement,
     fill_template,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from sqlprovider.errors import TemplateError
-from sqlprovider.statements import fill_template, template_names
+from sqlprovider.engine.statements import fill_template, template_names
 
 VARS = {"name": "O'Brien", "n": 3, "yes": True, "no": False, "none": None, "obj": {"k": "it's"}, "arr": [1, "a"],
         "f": 1.5, "ident": 'my"col', "dep": "sandbox", "id": "wh-1"}

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import pytest
 import requests
 
-from sqlprovider.receiver import Receiver
+from sqlprovider.webhooks.receiver import Receiver
 from sqlprovider.sandbox import Sandbox
 from sqlprovider.sandbox.store import Store
 

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from sqlprovider import cli
-from sqlprovider.receiver import Receiver
+from sqlprovider.cli import main as cli
+from sqlprovider.webhooks.receiver import Receiver
 from sqlprovider.sandbox import Sandbox
 
 API = "/api/2.0/mlflow/registry-webhooks/"

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from sqlprovider.receiver import Receiver
+from sqlprovider.webhooks.receiver import Receiver
 from sqlprovider.sandbox.httpd import stop_signals
 from sqlprovider.sandbox import Sandbox
 

@@ -19,16 +19,18 @@ from typing import Any
 import apsw
 import apsw.ext
 
-from sqlprovider import deployments, statements
-from sqlprovider.client import RequestOptions, RetryPolicy, Workspace
+from sqlprovider.workspace import deployments
+
+from sqlprovider.engine import statements
+from sqlprovider.workspace.client import RequestOptions, RetryPolicy, Workspace
 from sqlprovider.errors import (
     Error, IntegrityError, InterfaceError, NotSupportedError, OperationalError, ProgrammingError, StatementError,
     ValidationError,
 )
 from sqlprovider.resources import BY_NAME, RESOURCES, lookup
 from sqlprovider.resources.base import Resource, _to_sql
-from sqlprovider.vtable import Engine, Module, not_a_sandbox
-from sqlprovider.writes import WriteResult
+from sqlprovider.engine.vtable import Engine, Module, not_a_sandbox
+from sqlprovider.engine.writes import WriteResult
 
 _SHORT_NAMES = {r.qualified_name.lower(): r.name for r in RESOURCES}
 #: A three-part name under one of our providers' prefixes (`databricks_workspace.ml.x`), to explain a typo.
@@ -93,7 +95,7 @@ class Connection:
         if kind == "exec":
             return self._exec(statements.parse_exec(text))
         if kind in ("describe", "show"):
-            from sqlprovider import describe
+            from sqlprovider.engine import describe
 
             columns, rows = describe.run(text)
             return Result(columns, iter(rows), -1)

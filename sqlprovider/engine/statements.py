@@ -127,7 +127,7 @@ def _tokenize(sql: str, error: type[Exception]) -> tuple[Token, ...]:
                     f"remove it (in a value, bind it as a parameter instead)")
     from sqlglot.errors import TokenError
 
-    from sqlprovider import dialects
+    from sqlprovider.engine import dialects
 
     front = dialects.FRONT
     tokenizer = front.tokenizer_class(front)
@@ -252,7 +252,7 @@ def split_returning(sql: str) -> tuple[str, list[str] | None]:
     from sqlglot.errors import ParseError
     from sqlglot.tokens import TokenType
 
-    from sqlprovider import dialects
+    from sqlprovider.engine import dialects
 
     tokens = _tokens(sql)
     at = next((i for i, t in _top_level(tokens) if t.token_type == TokenType.RETURNING), None)
@@ -337,7 +337,7 @@ def _front_tree(sql: str) -> exp.Expr | None:
     """The parse of one statement, or None; cached (and so shared: read it, never change it)."""
     from sqlglot.errors import ParseError, TokenError
 
-    from sqlprovider import dialects
+    from sqlprovider.engine import dialects
 
     try:
         trees = dialects.FRONT.parse(sql)
@@ -411,7 +411,7 @@ def parse_exec(sql: str) -> ExecStatement:
     from sqlglot import exp
     from sqlglot.errors import ParseError, TokenError
 
-    from sqlprovider import dialects
+    from sqlprovider.engine import dialects
 
     try:
         trees = [t for t in dialects.EXEC_DIALECT.parse(sql) if t is not None]
@@ -455,7 +455,7 @@ def _exec_literal(shown: str, node: exp.Expr) -> object:
     """A parameter's value as Python: str, int, float, bool, None, or a Query to run."""
     from sqlglot import exp
 
-    from sqlprovider import dialects
+    from sqlprovider.engine import dialects
 
     if isinstance(node, dialects.ExecQuery) and statement_kind(node.this) == "select":
         return Query(node.this)

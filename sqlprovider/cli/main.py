@@ -107,7 +107,7 @@ def _add_receive(subparsers: argparse._SubParsersAction) -> None:
     import os
 
     def run(args: argparse.Namespace) -> int:
-        from sqlprovider.receiver import run as receive
+        from sqlprovider.webhooks.receiver import run as receive
 
         return receive(host=args.host, port=args.port, secret=args.secret, path=args.path)
 
@@ -125,8 +125,8 @@ def _add_receive(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _add_exec(subparsers: argparse._SubParsersAction) -> None:
-    """`sqlprovider exec`: run statements from files, -e or stdin (see sqlprovider.script)."""
-    from sqlprovider.output import FORMATS
+    """`sqlprovider exec`: run statements from files, -e or stdin (see sqlprovider.cli.script)."""
+    from sqlprovider.cli.output import FORMATS
 
     p = subparsers.add_parser("exec", help="run SQL statements from files, -e or stdin",
                               description="Run every statement in order (stdin when no FILE or -e is given); "
@@ -145,7 +145,7 @@ def _add_exec(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _run_exec(args: argparse.Namespace) -> int:
-    from sqlprovider import script
+    from sqlprovider.cli import script
 
     try:
         return script.execute(args.files, args.execute, fmt=args.output, outfile=args.outfile,
@@ -160,10 +160,10 @@ def _run_exec(args: argparse.Namespace) -> int:
 
 
 def _add_shell(subparsers: argparse._SubParsersAction) -> None:
-    """`sqlprovider shell`: the interactive REPL (see sqlprovider.shell)."""
+    """`sqlprovider shell`: the interactive REPL (see sqlprovider.cli.shell)."""
 
     def run(args: argparse.Namespace) -> int:
-        from sqlprovider import shell
+        from sqlprovider.cli import shell
 
         return shell.run(options=_connect_options(args))
 
@@ -178,10 +178,10 @@ def _add_shell(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _add_snapshot(subparsers: argparse._SubParsersAction) -> None:
-    """`sqlprovider snapshot`: the resources as a plain SQLite file (see sqlprovider.snapshot)."""
+    """`sqlprovider snapshot`: the resources as a plain SQLite file (see sqlprovider.adapters.snapshot)."""
 
     def duration(text: str) -> float:
-        from sqlprovider.snapshot import parse_duration
+        from sqlprovider.adapters.snapshot import parse_duration
 
         try:
             return parse_duration(text)
@@ -189,7 +189,7 @@ def _add_snapshot(subparsers: argparse._SubParsersAction) -> None:
             raise argparse.ArgumentTypeError(str(exc)) from None
 
     def run(args: argparse.Namespace) -> int:
-        from sqlprovider import snapshot
+        from sqlprovider.adapters import snapshot
 
         return snapshot.run(args.out, args.deployment, resources=args.resource, every=args.every, count=args.count)
 

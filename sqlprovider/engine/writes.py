@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlprovider.client import Workspace
+from sqlprovider.workspace.client import Workspace
 from sqlprovider.errors import ApiError, Error, PartialWriteError
 from sqlprovider.redact import redact
 

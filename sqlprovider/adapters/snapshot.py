@@ -26,7 +26,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, TextIO
 
-from sqlprovider.deployments import SANDBOX
+from sqlprovider.workspace.deployments import SANDBOX
 from sqlprovider.errors import Error, InterfaceError, OperationalError, ProgrammingError
 from sqlprovider.resources import RESOURCES, lookup
 from sqlprovider.resources.base import Resource

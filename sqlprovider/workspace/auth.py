@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
 
-from sqlprovider.client import AuthHeaders, _reason, redirect_target
+from sqlprovider.workspace.client import AuthHeaders, _reason, redirect_target
 from sqlprovider.errors import ApiError, ConfigurationError
 from sqlprovider.redact import MASK, redact_text
 

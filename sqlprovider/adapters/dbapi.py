@@ -16,9 +16,11 @@ from typing import Any
 import apsw
 import apsw.ext
 
-from sqlprovider import apilevel, errors, paramstyle, statements, threadsafety  # noqa: F401 - PEP 249 globals
-from sqlprovider.connection import Connection as EngineConnection
-from sqlprovider.connection import _SHORT_NAMES, _translate
+from sqlprovider import apilevel, errors, paramstyle, threadsafety  # noqa: F401 - PEP 249 globals
+
+from sqlprovider.engine import statements
+from sqlprovider.engine.connection import Connection as EngineConnection
+from sqlprovider.engine.connection import _SHORT_NAMES, _translate
 from sqlprovider.errors import InterfaceError, NotSupportedError, ProgrammingError
 
 sqlite_version = apsw.sqlite_lib_version()

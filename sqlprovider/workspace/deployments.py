@@ -31,9 +31,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from sqlprovider import auth
-from sqlprovider.auth import Credentials
-from sqlprovider.client import RequestOptions, RetryPolicy, Workspace
+from sqlprovider.workspace import auth
+from sqlprovider.workspace.auth import Credentials
+from sqlprovider.workspace.client import RequestOptions, RetryPolicy, Workspace
 from sqlprovider.errors import ConfigurationError
 
 SANDBOX = "sandbox"

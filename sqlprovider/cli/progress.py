@@ -16,8 +16,8 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, TextIO
 from urllib.parse import urlencode
 
-if TYPE_CHECKING:  # annotations only: sqlprovider.client imports requests, which `SELECT 1` does not need
-    from sqlprovider.client import RequestOptions, RequestRecord
+if TYPE_CHECKING:  # annotations only: sqlprovider.workspace.client imports requests, which `SELECT 1` does not need
+    from sqlprovider.workspace.client import RequestOptions, RequestRecord
 
 ERASE = "\r\x1b[K"
 

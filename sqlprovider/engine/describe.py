@@ -18,7 +18,7 @@ from sqlglot.tokens import Token, TokenType
 from sqlprovider.errors import ProgrammingError, StatementError
 from sqlprovider.resources import RESOURCES, lookup
 from sqlprovider.resources.base import Column, Param, Resource
-from sqlprovider.dialects import FRONT
+from sqlprovider.engine.dialects import FRONT
 
 Rows = list[tuple[Any, ...]]
 FORMS = "DESCRIBE [EXTENDED] <resource>, SHOW METHODS IN <resource> or SHOW RESOURCES [IN <service>]"

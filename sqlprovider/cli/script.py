@@ -17,7 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from sqlprovider import output, statements
+from sqlprovider.cli import output
+
+from sqlprovider.engine import statements
 from sqlprovider.errors import Error, TemplateError
 
 HUMAN = ("table", "box", "markdown")
@@ -54,7 +56,7 @@ def execute(files: list[str], expressions: list[str], *, fmt: str = "table", out
     `options` are sqlprovider.connect()'s (dry_run, deployment, max_affected).
     """
     import sqlprovider
-    from sqlprovider.progress import Reporter
+    from sqlprovider.cli.progress import Reporter
 
     variables = load_variables(list(var_pairs), vars_file)
     steps = prepare(read_sources(files, expressions), variables)

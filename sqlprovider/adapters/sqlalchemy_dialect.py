@@ -16,7 +16,7 @@ from sqlalchemy.dialects.sqlite.base import SQLiteDialect
 from sqlalchemy.engine.url import URL
 from sqlalchemy.exc import ArgumentError, NoSuchTableError
 
-from sqlprovider.dbapi import DEPLOYMENT_OPTIONS
+from sqlprovider.adapters.dbapi import DEPLOYMENT_OPTIONS
 from sqlprovider.resources import RESOURCES, lookup
 from sqlprovider.resources.base import Resource
 

@@ -21,8 +21,10 @@ from typing import Any, TextIO
 import apsw
 import apsw.shell
 
-from sqlprovider import output, statements
-from sqlprovider.progress import Reporter
+from sqlprovider.cli import output
+
+from sqlprovider.engine import statements
+from sqlprovider.cli.progress import Reporter
 from sqlprovider.redact import MASK, SECRET_KEYS, redact_text
 from sqlprovider.resources import BY_NAME, RESOURCES
 

@@ -14,13 +14,13 @@ from typing import Any
 
 import apsw
 
-from sqlprovider import planner
-from sqlprovider.client import Workspace
+from sqlprovider.engine import planner
+from sqlprovider.workspace.client import Workspace
 from sqlprovider.errors import ApiError, GuardRailError, NotSupportedError, StatementError, ValidationError
-from sqlprovider.fetch import PageStream
-from sqlprovider.planner import Listing, Offer, Scan, ScanPlan
+from sqlprovider.engine.fetch import PageStream
+from sqlprovider.engine.planner import Listing, Offer, Scan, ScanPlan
 from sqlprovider.resources.base import Resource, SqlValue, _to_sql
-from sqlprovider.writes import SQL_VERB, WriteOp, WriteResult, send_writes
+from sqlprovider.engine.writes import SQL_VERB, WriteOp, WriteResult, send_writes
 
 _OPS = {
     apsw.SQLITE_INDEX_CONSTRAINT_EQ: "eq",

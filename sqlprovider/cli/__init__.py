@@ -1,0 +1,1 @@
+"""The command line: the entry point (`main`), `exec` scripts, the shell, output formats and progress."""

@@ -1,0 +1,1 @@
+"""The SQL engine: the statement front end, the virtual table, the planner, fetching, writes and EXEC."""

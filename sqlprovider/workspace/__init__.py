@@ -1,0 +1,1 @@
+"""Reaching a workspace: the HTTP client with its retries, authentication, and deployment names."""
