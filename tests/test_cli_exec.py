@@ -169,3 +169,21 @@ def test_bad_connection_options_are_one_line(sqlprovider_exec, args, message):
     done = sqlprovider_exec(*args, "-e", "SELECT 1")
     assert done.returncode in (1, 2) and done.stdout == ""
     assert done.stderr.splitlines()[-1].startswith(message)
+
+
+def test_an_unquoted_placeholder_cannot_smuggle_a_statement(sqlprovider_exec, ws1, tmp_path):
+    """The review's case: `max_results = {{ n }}` with a value holding a DELETE ran the DELETE. Now the
+    file is refused before any statement runs, and the webhook is still there."""
+    api = ws1
+    api.create()
+    (tmp_path / "list.sql").write_text(
+        "SELECT 1 AS first;\nSELECT id FROM model_registry_webhooks WHERE deployment_name = 'ws1'\n"
+        "  AND max_results = {{ n }};\n")
+    api.reset()
+    done = sqlprovider_exec("list.sql", "--var",
+                            "n=10; DELETE FROM model_registry_webhooks WHERE deployment_name = 'ws1'")
+    assert (done.returncode, done.stdout) == (1, "")
+    assert done.stderr == ("sqlprovider: error: list.sql: placeholder n (line 3) is outside quotes, so its value must be one "
+                           "SQL literal (a number, or a string in single quotes); put the placeholder inside "
+                           "quotes ('{{ n }}') to pass text\n")
+    assert api.calls() == [] and len(api.list()) == 1

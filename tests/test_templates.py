@@ -8,19 +8,19 @@ from sqlprovider.errors import TemplateError
 from sqlprovider.engine.statements import fill_template, template_names
 
 VARS = {"name": "O'Brien", "n": 3, "yes": True, "no": False, "none": None, "obj": {"k": "it's"}, "arr": [1, "a"],
-        "f": 1.5, "ident": 'my"col', "dep": "sandbox", "id": "wh-1"}
+        "f": 1.5, "ident": 'my"col', "dep": "sandbox", "id": "wh-1",
+        "q": "'it''s'", "e": "", "neg": "-2.5e3", "null": "null"}
 
 
 @pytest.mark.parametrize("script, expected", [
     ("SELECT {{ n }}", "SELECT 3"),
     ("SELECT {{n}}, {{  n  }}", "SELECT 3, 3"),
     ("SELECT '{{ name }}'", "SELECT 'O''Brien'"),
-    ("SELECT {{ name }}", "SELECT O'Brien"),  # outside a literal the text goes in raw
+    ("SELECT {{ q }}, {{ e }}, {{ neg }}, {{ null }}", "SELECT 'it''s', '', -2.5e3, null"),  # one literal each
     ("SELECT '{{ name }} and {{ name }}'", "SELECT 'O''Brien and O''Brien'"),
     ("SELECT 'x''{{ name }}''y'", "SELECT 'x''O''Brien''y'"),
     ("SELECT {{ yes }}, {{ no }}, '{{ none }}', {{ f }}", "SELECT true, false, '', 1.5"),
     ("SELECT '{{ obj }}', '{{ arr }}'", """SELECT '{"k": "it''s"}', '[1, "a"]'"""),
-    ("SELECT {{ arr }}", 'SELECT [1, "a"]'),
     ('SELECT "{{ ident }}" FROM t', 'SELECT "my""col" FROM t'),
     ("SELECT `{{ ident }}` FROM t", 'SELECT `my"col` FROM t'),
     ("SELECT 1 -- {{ name }} {{ missing }}\n", "SELECT 1 -- {{ name }} {{ missing }}\n"),
@@ -30,7 +30,7 @@ VARS = {"name": "O'Brien", "n": 3, "yes": True, "no": False, "none": None, "obj"
     ("SELECT '{{' || '{{ n }}' || '}}'", "SELECT '{{' || '3' || '}}'"),
     ("SELECT /* {{ x */ {{ n }} /* }} */", "SELECT /* {{ x */ 3 /* }} */"),
     ("SELECT {{ n -- }}\n", "SELECT {{ n -- }}\n"),
-    ("SELECT [{{ name }}] FROM t", "SELECT [O'Brien] FROM t"),
+    ("SELECT [{{ ident }}] FROM t", 'SELECT [my"col] FROM t'),
     ("SELECT 1", "SELECT 1"),
     ("", ""),
     ("EXEC a.b.c.test @deployment_name='{{ dep }}' --required\n@@json=\n'{\n\"id\": \"{{ id }}\",\n\"who\": \"{{ name }}\"\n}'",
@@ -61,6 +61,20 @@ def test_fill_template_errors(script, message):
         fill_template(script, {})
     assert str(info.value) == message
     assert "\n" not in str(info.value)
+
+
+INJECTION = "10; DELETE FROM model_registry_webhooks WHERE deployment_name = 'sandbox'"
+
+
+@pytest.mark.parametrize("value", [INJECTION, "O'Brien", '[1, "a"]', "1 OR 1=1", "'a' || 'b'", "'a'; SELECT 1",
+                                   "1)", "x", "--", "0x10"])
+def test_unquoted_placeholder_takes_only_one_literal(value):
+    """Outside quotes a value could run as SQL: anything but one literal is refused, naming the variable."""
+    with pytest.raises(TemplateError) as info:
+        fill_template("SELECT 1;\nSELECT * FROM t WHERE max_results = {{ n }}", {"n": value})
+    assert str(info.value) == ("placeholder n (line 2) is outside quotes, so its value must be one SQL literal "
+                               "(a number, or a string in single quotes); put the placeholder inside quotes "
+                               "('{{ n }}') to pass text")
 
 
 def test_partial_variables_report_only_the_missing():

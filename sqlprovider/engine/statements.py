@@ -536,6 +536,25 @@ def _template_text(value: object) -> str:
     return str(value)
 
 
+#: What a placeholder outside quotes may become: one SQL literal, never SQL text.
+_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+_STRING_LITERAL = re.compile(r"'(?:[^']|'')*'")
+_KEYWORD_LITERALS = frozenset({"NULL", "TRUE", "FALSE"})
+
+
+def _bare_literal(name: str, text: str, line: int) -> str:
+    """The value of an unquoted placeholder as one SQL literal: a number, a quoted string, NULL/TRUE/FALSE,
+    or '' for an empty value ("not given"); anything else could run as SQL, so it is refused."""
+    value = text.strip()
+    if not value:
+        return "''"
+    if _NUMBER.fullmatch(value) or _STRING_LITERAL.fullmatch(value) or value.upper() in _KEYWORD_LITERALS:
+        return value
+    raise TemplateError(
+        f"placeholder {name} (line {line}) is outside quotes, so its value must be one SQL literal (a number, "
+        f"or a string in single quotes); put the placeholder inside quotes ('{{{{ {name} }}}}') to pass text")
+
+
 def template_names(script: str) -> list[str]:
     """The distinct placeholder names outside comments, in order of first appearance."""
     return list(dict.fromkeys(name for _, name, _ in _placeholders(script)))
@@ -557,6 +576,8 @@ def fill_template(script: str, variables: Mapping[str, object]) -> str:
         text = _template_text(variables[name])
         if quote:
             text = text.replace(quote, CLOSING_QUOTES[quote])
+        else:
+            text = _bare_literal(name, text, _line(script, match.start()))
         pieces += [script[last:match.start()], text]
         last = match.end()
     return "".join(pieces) + script[last:]
