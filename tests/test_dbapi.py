@@ -243,3 +243,18 @@ def test_parameter_mistakes_are_programming_errors(conn, sql, params, message):
     with pytest.raises(sqlprovider.ProgrammingError) as caught:
         conn.execute(sql, params)
     assert str(caught.value).startswith(message) and "\n" not in str(caught.value)
+
+
+def test_execute_runs_exactly_one_statement_and_executescript_runs_several(ws1, conn):
+    """A value pasted into execute()'s text cannot add a statement: several are refused before any runs."""
+    ws1.create(model_name="keep")
+    ws1.reset()
+    pasted = "SELECT 1; DELETE FROM model_registry_webhooks WHERE deployment_name = 'ws1'"
+    with pytest.raises(sqlprovider.ProgrammingError) as info:
+        conn.execute(pasted)
+    assert str(info.value) == "execute() runs one statement; got 2: use executescript() for a script of several"
+    assert ws1.calls() == [] and [h["model_name"] for h in ws1.list()] == ["keep"]
+    ws1.reset()
+    cursor = conn.executescript("SELECT 1; SELECT model_name FROM model_registry_webhooks WHERE deployment_name = 'ws1'")
+    assert cursor.fetchall() == [("keep",)]
+    assert [call[:2] for call in ws1.calls()] == [("GET", "list")]

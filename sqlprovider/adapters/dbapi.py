@@ -115,6 +115,10 @@ class Connection(EngineConnection):
         """Shortcut (as in sqlite3): a new cursor's `execute(sql, params)`."""
         return self.cursor().execute(sql, params)
 
+    def executescript(self, script: str) -> Cursor:
+        """Shortcut (as in sqlite3): a new cursor's `executescript(script)`."""
+        return self.cursor().executescript(script)
+
     def commit(self) -> None:
         """Send the writes queued since BEGIN (COMMIT); without an open transaction there is nothing to do."""
         self._end("COMMIT")
@@ -168,18 +172,30 @@ class Cursor:
 
     # --- running ------------------------------------------------------------------------------------
     def execute(self, operation: str, parameters: Params = None) -> Cursor:
-        """Run a statement (or a script of several, without parameters) and keep the last one's rows."""
+        """Run exactly one statement, as Python's sqlite3 does (several are refused before any runs, so a
+        value pasted into the text cannot add a statement); `executescript()` runs several."""
         self._check()
         parts = statements.split_statements(operation)
         if not parts:
             raise ProgrammingError("nothing to run: the SQL text has no statement")
-        if parameters is not None and len(parts) > 1:
-            raise ProgrammingError(f"execute() with parameters takes one statement; got {len(parts)}: "
-                                   f"run them one by one")
+        if len(parts) > 1:
+            raise ProgrammingError(f"execute() runs one statement; got {len(parts)}: use executescript() for a "
+                                   f"script of several")
+        return self._execute_one(parts[0].text, parameters)
+
+    def executescript(self, script: str) -> Cursor:
+        """Run every statement of a script in order (no parameters); the cursor keeps the last one's rows."""
+        self._check()
+        parts = statements.split_statements(script)
+        if not parts:
+            raise ProgrammingError("nothing to run: the SQL text has no statement")
         for part in parts[:-1]:
             for _ in self.connection.run(part.text).rows:
                 pass
-        text, params = parts[-1].text, _adapt(parameters)
+        return self._execute_one(parts[-1].text, None)
+
+    def _execute_one(self, text: str, parameters: Params) -> Cursor:
+        params = _adapt(parameters)
         kind = statements.statement_kind(text)
         if params and kind == "exec":
             raise NotSupportedError("EXEC takes literal values, not parameters: write @id='...'")
