@@ -9,6 +9,7 @@ Nothing here does I/O.
 from __future__ import annotations
 
 import json
+import difflib
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -36,6 +37,9 @@ class Column:
     choices: tuple[str, ...] = ()  # allowed values (for an array: allowed elements)
     required_fields: tuple[str, ...] = ()  # for an object column: fields it must carry
     write_only_fields: frozenset[str] = frozenset()  # accepted, never returned
+    #: For an object column: every key it accepts (empty: unchecked). A misspelt key is refused, since a
+    #: write-only one (`secert`) would otherwise be sent as written and could never be seen again.
+    fields: tuple[str, ...] = ()
 
     @property
     def is_json(self) -> bool:
@@ -288,6 +292,7 @@ class Resource:
             if not isinstance(obj, dict):
                 raise ValidationError(f"{column.name} must be a JSON object, got {type(obj).__name__}: {_expected(column)}")
             obj = {k: v for k, v in obj.items() if not _absent(v)}
+            _check_fields(column, obj)
             missing = [f for f in column.required_fields if f not in obj]
             if missing:
                 raise ValidationError(f"{column.name} is missing {', '.join(missing)}: {_expected(column)}")
@@ -401,3 +406,17 @@ def paged_list(path: str, items_key: str, *pushdowns: Pushdown) -> ListEndpoint:
                         page_token_param="page_token", page_size_param="max_results", max_page_size=1000,
                         pushdowns=(*pushdowns, Pushdown("max_results", "max_results", "pass"),
                                    Pushdown("page_token", "page_token", "pass")))
+
+
+def _check_fields(column: Column, obj: Mapping[str, Any]) -> None:
+    """Refuse keys the column does not know (naming the closest valid one) and write-only values that are
+    the mask: a statement recalled from history holds `***` where its secret was."""
+    for key, value in obj.items():
+        if column.fields and key not in column.fields:
+            close = difflib.get_close_matches(key, column.fields, n=1)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            raise ValidationError(f"{column.name}: unknown key {key!r}; {hint}valid keys are "
+                                  + ", ".join(column.fields))
+        if key in column.write_only_fields and value == MASK:
+            raise ValidationError(f"{column.name}.{key} is {MASK}, the mask shown in place of a secret (e.g. in "
+                                  f"the shell's history): give the real value again")
