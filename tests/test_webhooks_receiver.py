@@ -17,7 +17,7 @@ import pytest
 import requests
 
 from sqlprovider.webhooks.receiver import Receiver
-from sqlprovider.sandbox.httpd import stop_signals
+from sqlprovider.webhooks.httpd import stop_signals
 from sqlprovider.sandbox import Sandbox
 
 API = "/api/2.0/mlflow/registry-webhooks/"

@@ -8,7 +8,7 @@ import sys
 
 def port(text: str) -> int:
     """A TCP port number 0-65535 from the command line (0: any free port). As an argparse type its
-    ValueError reads `invalid port value: '70000'`. Here rather than in sandbox.httpd, so that building
+    ValueError reads `invalid port value: '70000'`. Here rather than in webhooks.httpd, so that building
     the parser does not import http.server."""
     value = int(text)
     if not 0 <= value <= 65535:

@@ -277,10 +277,10 @@ def run(*, options: Mapping[str, Any] | None = None, history_path: Path | None =
 
 # --- history --------------------------------------------------------------------------------------------
 def default_history_path() -> Path:
-    """`history` in the data directory: $SQLPROVIDER_DATA_DIR, else the user's data dir (as the sandbox)."""
-    from sqlprovider.sandbox.store import default_data_path
+    """`history` in the data directory: $SQLPROVIDER_DATA_DIR, else the user's data dir (see paths.py)."""
+    from sqlprovider import paths
 
-    return default_data_path().parent / "history"
+    return paths.data_dir() / "history"
 
 
 _SECRET_WORDS = "|".join(sorted(SECRET_KEYS))

@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from typing import TextIO
 
 from sqlprovider.sandbox.faults import FaultSpec
-from sqlprovider.sandbox.httpd import stop_signals
 from sqlprovider.sandbox.server import Sandbox
+from sqlprovider.webhooks.httpd import stop_signals
 
 
 def serve(*, host: str, port: int, data_path: str | None, token: str | None, client_id: str | None,

@@ -33,9 +33,9 @@ from sqlprovider.sandbox.api import PREFIX, WebhooksApi
 from sqlprovider.sandbox.delivery import Deliverer
 from sqlprovider.sandbox.errors import ApiError, endpoint_not_found, malformed
 from sqlprovider.sandbox.faults import FaultInjector, FaultSpec, answer
-from sqlprovider.sandbox.httpd import LocalHandler, LocalServer, read_body
 from sqlprovider.sandbox.store import Store, default_data_path
-from sqlprovider.sandbox.validation import is_loopback_host, parse_emit
+from sqlprovider.sandbox.validation import parse_emit
+from sqlprovider.webhooks.httpd import LocalHandler, LocalServer, is_loopback_host, read_body
 
 log = logging.getLogger("sqlprovider.sandbox")
 

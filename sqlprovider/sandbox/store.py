@@ -15,7 +15,6 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import os
 import secrets
 import sqlite3
 import threading
@@ -26,10 +25,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from sqlprovider import paths
 from sqlprovider.errors import OperationalError
 from sqlprovider.webhooks import WRITE_ONLY_FIELDS
 
-DATA_DIR_ENV = "SQLPROVIDER_DATA_DIR"
 DATA_FILE = "sandbox.db"
 BUSY_TIMEOUT_MS = 10_000
 
@@ -71,13 +70,8 @@ _COLUMNS = ("seq, id, model_name, events, description, status, http_url_spec, jo
 
 
 def default_data_path() -> Path:
-    """`$SQLPROVIDER_DATA_DIR/sandbox.db`, else `sandbox.db` in the user's data directory."""
-    directory = os.environ.get(DATA_DIR_ENV)
-    if not directory:
-        import platformdirs
-
-        directory = platformdirs.user_data_dir("sqlprovider")
-    return Path(directory).expanduser() / DATA_FILE
+    """`sandbox.db` in the data directory: `$SQLPROVIDER_DATA_DIR`, else the user's (see paths.py)."""
+    return paths.data_dir() / DATA_FILE
 
 
 def now_ms() -> int:

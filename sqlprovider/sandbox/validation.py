@@ -8,7 +8,6 @@ status, missing field, plain-http URL) is INVALID_PARAMETER_VALUE. JSON `null` m
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -18,6 +17,7 @@ from sqlprovider.sandbox.events import STAGES, canonical_stage, implied_stage, i
 from sqlprovider.sandbox.errors import ApiError, invalid, malformed
 from sqlprovider.sandbox.store import decode_page_token
 from sqlprovider.webhooks import EVENTS, REGISTRY_WIDE_ONLY_EVENTS, STATUSES
+from sqlprovider.webhooks.httpd import is_loopback_host
 
 #: Page size of `list` when the request gives no max_results (Databricks does not document one).
 DEFAULT_PAGE_SIZE = 100
@@ -76,17 +76,6 @@ class WebhookChanges:
 
     id: str
     changes: dict[str, Any]
-
-
-def is_loopback_host(host: str) -> bool:
-    """True for localhost, 127.0.0.0/8 and ::1."""
-    host = host.strip("[]").lower()
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def require_object(body: Any) -> Mapping[str, Any]:

@@ -27,8 +27,8 @@ from datetime import datetime
 from typing import Any, TextIO
 from urllib.parse import urlsplit
 
-from sqlprovider.sandbox.httpd import LocalHandler, LocalServer, read_body, stop_signals
 from sqlprovider.webhooks import SIGNATURE_HEADER, verify_signature
+from sqlprovider.webhooks.httpd import LocalHandler, LocalServer, is_loopback_host, read_body, stop_signals
 
 _PAYLOAD_LIMIT = 1024 * 1024
 #: (verified, signed) -> the end of the printed line.
@@ -183,8 +183,6 @@ def run(*, host: str, port: int, secret: str | None, path: str, out: TextIO | No
     """`sqlprovider receive`: print the URL, then one line per delivery until Ctrl-C or SIGTERM.
     Returns 0 after a clean stop, 2 when the port cannot be bound (one line on `err`). `out` and `err`
     default to the sys.stdout and sys.stderr of the moment."""
-    from sqlprovider.sandbox.validation import is_loopback_host
-
     out, err = out or sys.stdout, err or sys.stderr
     receiver = Receiver(host, port, secret, path, out)
     try:

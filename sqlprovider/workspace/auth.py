@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
 
-from sqlprovider.workspace.client import AuthHeaders, _reason, redirect_target
+from sqlprovider.workspace.client import AuthHeaders, failure_reason, redirect_target
 from sqlprovider.errors import ApiError, ConfigurationError
 from sqlprovider.redact import MASK, redact_text
 
@@ -204,7 +204,7 @@ class OAuthM2M:
         try:
             response = self._session.get(url, timeout=self.timeout, allow_redirects=False)
         except requests.RequestException as exc:
-            raise self._error(f"cannot reach {self.host} to discover the token endpoint ({_reason(exc)})",
+            raise self._error(f"cannot reach {self.host} to discover the token endpoint ({failure_reason(exc)})",
                               url) from None
         log.debug("%s GET %s -> %s", self.workspace, url, response.status_code)
         endpoint = _json(response).get("token_endpoint") if response.status_code == 200 else None
@@ -229,7 +229,7 @@ class OAuthM2M:
                 auth=(self.client_id, self._client_secret), headers={"Accept": "application/json"},
                 timeout=self.timeout, allow_redirects=False)
         except requests.RequestException as exc:
-            raise self._error(f"cannot reach the token endpoint ({_reason(exc)})", endpoint) from None
+            raise self._error(f"cannot reach the token endpoint ({failure_reason(exc)})", endpoint) from None
         self.token_requests += 1
         log.debug("%s POST %s (OAuth M2M, client id %s, secret %s) -> %s in %.3fs", self.workspace, endpoint,
                   self.client_id, MASK, response.status_code, time.perf_counter() - started)

@@ -124,16 +124,17 @@ class Workspace:
                 with self._slots:
                     response = self._send(method, path, query, body)
             except requests.ConnectionError as exc:
-                self._log_failure(method, path, query, body, f"cannot reach ({_reason(exc)})", attempt)
+                self._log_failure(method, path, query, body, f"cannot reach ({failure_reason(exc)})", attempt)
                 if method not in IDEMPOTENT and not _never_sent(exc):
                     raise self._unknown_outcome(method, path, "the connection dropped") from None
-                error = self._error(method, path, f"cannot reach {self.host} ({_reason(exc)}); {self._host_hint()}")
+                error = self._error(method, path, f"cannot reach {self.host} ({failure_reason(exc)}); "
+                                                  f"{self._host_hint()}")
             except requests.Timeout as exc:
                 stage = "connecting" if isinstance(exc, requests.ConnectTimeout) else "waiting for the answer"
                 self._log_failure(method, path, query, body, f"timed out {stage}", attempt)
                 if method not in IDEMPOTENT and not isinstance(exc, requests.ConnectTimeout):
                     raise self._unknown_outcome(method, path, "the read timed out") from None
-                error = self._error(method, path, f"no answer from {self.host} in time ({_reason(exc)}); "
+                error = self._error(method, path, f"no answer from {self.host} in time ({failure_reason(exc)}); "
                                                   f"{self._host_hint()}")
             else:
                 status = response.status_code
@@ -388,7 +389,8 @@ def _never_sent(exc: requests.ConnectionError) -> bool:
                                    "nodename nor servname", "Failed to resolve", "ConnectTimeout"))
 
 
-def _reason(exc: Exception) -> str:
+def failure_reason(exc: Exception) -> str:
+    """Why a request got no answer, in a few words (`Connection refused`, `timed out`) for one-line errors."""
     text = str(exc)
     for pattern in (r"\[Errno -?\d+\] ([^'\")]+)", r"(Connection refused)", r"(timed out)", r"(Read timed out)"):
         match = re.search(pattern, text)

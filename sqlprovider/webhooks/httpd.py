@@ -1,9 +1,12 @@
-"""Plumbing shared by the local HTTP servers (the sandbox and the webhook receiver).
+"""Plumbing shared by the local HTTP servers (the webhook receiver here, and the sandbox).
+
+Here, below both, so that neither server imports the other's package.
 
 `LocalServer` is a ThreadingHTTPServer that picks the address family from the host, tracks its
 connections so `stop()` also drops idle kept-alive ones, and never prints tracebacks for broken
 connections; `LocalHandler` is the base of their request handlers. `read_body` reads a request body (Content-Length or chunked) with a size cap.
-`stop_signals` keeps a foreground command running until Ctrl-C or SIGTERM.
+`stop_signals` keeps a foreground command running until Ctrl-C or SIGTERM; `is_loopback_host` tells
+whether an address only this machine can reach.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
 
-log = logging.getLogger("sqlprovider.sandbox")
+log = logging.getLogger("sqlprovider.sandbox")  # the name users already filter on
 
 MAX_BODY_BYTES = 10 * 1024 * 1024
 
@@ -127,6 +130,17 @@ class LocalHandler(BaseHTTPRequestHandler):
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(body)
+
+
+def is_loopback_host(host: str) -> bool:
+    """True for localhost, 127.0.0.0/8 and ::1."""
+    host = host.strip("[]").lower()
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def read_body(handler: BaseHTTPRequestHandler, limit: int = MAX_BODY_BYTES) -> bytes | None:
