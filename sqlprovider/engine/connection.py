@@ -33,10 +33,18 @@ from sqlprovider.engine.vtable import Engine, Module, not_a_sandbox
 from sqlprovider.engine.writes import WriteResult
 
 _SHORT_NAMES = {r.qualified_name.lower(): r.name for r in RESOURCES}
+#: Every name of a resource, short or StackQL, as the live table in `main`: SQLite looks eponymous virtual
+#: tables up only after every attached schema, so a bare name would otherwise reach a plain table of that name
+#: in an ATTACHed file (a snapshot) and read or write the file. `snap.<name>` is left alone: it means the file.
+_LIVE_NAMES = {**{name: f"main.{short}" for name, short in _SHORT_NAMES.items()},
+               **{r.name: f"main.{r.name}" for r in RESOURCES}}
 #: A three-part name under one of our providers' prefixes (`databricks_workspace.ml.x`), to explain a typo.
 _QUALIFIED = re.compile(r"\b(?:" + "|".join(sorted({re.escape(r.qualified_name.split(".")[0]) for r in RESOURCES}))
                         + r")\.\w+\.\w+\b", re.IGNORECASE)
 Params = Sequence[Any] | Mapping[str, Any] | None
+#: The authorizer's codes for statements that make a table or view.
+_CREATES = frozenset({apsw.SQLITE_CREATE_TABLE, apsw.SQLITE_CREATE_TEMP_TABLE, apsw.SQLITE_CREATE_VIEW,
+                      apsw.SQLITE_CREATE_TEMP_VIEW, apsw.SQLITE_CREATE_VTABLE})
 
 
 @dataclass
@@ -67,6 +75,16 @@ class Connection:
             for name in (resource.name, resource.qualified_name):
                 self.db.create_module(name, Module(resource, self.engine), use_bestindex_object=True,
                                       use_no_change=True, eponymous=True)
+        self._refused_name: str | None = None
+        self.db.authorizer = self._authorize
+
+    def _authorize(self, op: int, name: str | None, _p2: str | None, schema: str | None, _trigger: str | None) -> int:
+        """SQLite calls this while preparing each statement: a table or view of a resource's name in `main` or
+        `temp` would shadow the live resource (every later query would reach it), so creating one is denied."""
+        if op in _CREATES and schema in ("main", "temp") and (name or "").lower() in BY_NAME:
+            self._refused_name = name
+            return apsw.SQLITE_DENY
+        return apsw.SQLITE_OK
 
     # --- public -------------------------------------------------------------------------------
     def close(self) -> None:
@@ -99,7 +117,7 @@ class Connection:
 
             columns, rows = describe.run(text)
             return Result(columns, iter(rows), -1)
-        text = statements.rewrite_names(text, _SHORT_NAMES)
+        text = statements.rewrite_names(text, _LIVE_NAMES)
         returning = returning_query = None
         writes = kind in statements.WRITES
         target = BY_NAME.get(statements.write_target(text) or "") if writes else None
@@ -126,6 +144,10 @@ class Connection:
                 raise ProgrammingError(f"unknown resource {unknown.group()}; known resources are "
                                        + ", ".join(r.qualified_name for r in RESOURCES)) from None
             raise _translate(exc) from None
+        except apsw.AuthError:
+            name, self._refused_name = self._refused_name, None
+            raise ProgrammingError(f"{name} is a resource's name (the live table): give your table or view "
+                                   f"another name") from None
         except apsw.Error as exc:
             raise _translate(exc) from None
         finally:

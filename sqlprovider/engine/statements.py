@@ -212,9 +212,16 @@ def statement_kind(sql: str) -> str:
 
 # --- names ----------------------------------------------------------------------------------------
 def rewrite_names(sql: str, names: Mapping[str, str]) -> str:
-    """Replace each dotted resource name (a key of `names`, lower-case) by its short name."""
-    if not names or (_plain(sql) and all("." in name for name in names)):  # plain text has no dotted name
+    """Replace each resource name (a key of `names`, lower-case, dotted or not) by its value; a name after a
+    dot (`snap.name`) or inside a literal is left alone."""
+    if not names:
         return sql
+    if _plain(sql):  # no dots and only simple strings: the words outside strings are the names
+        words = [name for name in names if "." not in name]
+        if not words:
+            return sql
+        found = re.compile(r"'[^']*'|\b(" + "|".join(map(re.escape, words)) + r")\b", re.IGNORECASE)
+        return found.sub(lambda m: names[m.group(1).lower()] if m.group(1) else m.group(), sql)
     from sqlglot.tokens import TokenType
 
     def is_name(token: Token) -> bool:
