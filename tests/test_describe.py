@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from sqlprovider.engine import describe
@@ -106,3 +108,70 @@ def test_describe_through_the_connection(conn):
     cursor = conn.execute("DESCRIBE model_registry_webhooks;")
     assert [d[0] for d in cursor.description] == ["name", "type", "kind", "required", "notes"]
     assert cursor.fetchall() == WEBHOOK_ROWS
+
+
+# --- SHOW INSERT: StackQL's INSERT template generator ---------------------------------------------------
+QUERIES = Path(__file__).resolve().parent.parent / "queries"
+REQUIRED_TEMPLATE = """INSERT INTO databricks_workspace.ml.model_registry_webhooks (
+events,
+http_url_spec,
+job_spec,
+deployment_name
+)
+SELECT
+'{{ events }}' /* required */,
+'{{ http_url_spec }}' /* exactly one of http_url_spec, job_spec */,
+'{{ job_spec }}' /* exactly one of http_url_spec, job_spec */,
+'{{ deployment_name }}'
+RETURNING
+webhook
+;"""
+
+
+@pytest.mark.parametrize("sql", ["SHOW INSERT INTO databricks_workspace.ml.model_registry_webhooks",
+                                 "show insert into model_registry_webhooks;"])
+def test_show_insert_prints_the_seeds_insert_example(sql):
+    seed = "".join(line for line in (QUERIES / "create_webhook.sql").read_text().splitlines(keepends=True)
+                   if not line.startswith("--"))  # the seed's INSERT, verbatim (run by test_queries.py)
+    assert describe.run(sql) == (("insert_statement",), [(seed.rstrip("\n"),)])
+
+
+@pytest.mark.parametrize("sql", ["SHOW INSERT /*+ REQUIRED */ INTO databricks_workspace.ml.model_registry_webhooks",
+                                 "SHOW INSERT /*+ required */ INTO model_registry_webhooks"])
+def test_show_insert_required_keeps_the_required_columns_and_the_exactly_one_group(sql):
+    assert describe.run(sql) == (("insert_statement",), [(REQUIRED_TEMPLATE,)])
+
+
+def test_show_insert_is_derived_from_the_definition():
+    from dataclasses import replace
+
+    from sqlprovider.resources.base import Column
+
+    extra = Column("priority", "INTEGER", on_create=True, required_on_create=True)
+    resource = replace(WEBHOOKS, columns=WEBHOOKS.columns + (extra,), exactly_one_on_create=())
+    text = describe.insert_template(resource, required_only=True)[1][0][0]
+    assert text.splitlines()[1:4] == ["events,", "priority,", "deployment_name"]
+    assert "'{{ events }}' /* required */,\n{{ priority }} /* required */,\n'{{ deployment_name }}'\n" in text
+
+
+@pytest.mark.parametrize("sql, expected", [
+    ("SHOW INSERT /*+ AWAIT */ INTO model_registry_webhooks", ProgrammingError),
+    ("SHOW INSERT model_registry_webhooks", "SHOW INSERT needs INTO <resource>"),
+    ("SHOW INSERT INTO sandbox_deliveries", "sqlprovider.sandbox.deliveries takes no INSERT"),
+])
+def test_show_insert_mistakes_are_one_line(sql, expected):
+    with pytest.raises((StatementError, ProgrammingError)) as info:
+        describe.run(sql)
+    message = str(info.value)
+    assert "\n" not in message
+    if isinstance(expected, str):
+        assert message.startswith(expected)
+    else:
+        assert message == "SHOW INSERT: unknown hint AWAIT; the one hint is /*+ REQUIRED */"
+
+
+def test_show_insert_through_the_connection_sends_nothing(conn):
+    cursor = conn.execute("SHOW INSERT /*+ REQUIRED */ INTO databricks_workspace.ml.model_registry_webhooks")
+    assert [d[0] for d in cursor.description] == ["insert_statement"]
+    assert cursor.fetchall() == [(REQUIRED_TEMPLATE,)]
+    assert conn._workspaces == {}

@@ -4,6 +4,8 @@
   with notes (JSON columns, write-only fields, filters sent to the API); EXTENDED adds descriptions.
 - `SHOW METHODS IN <resource>`: the API methods and how SQL reaches them (SELECT ... EXEC).
 - `SHOW RESOURCES [IN <service>]`: every resource, short and StackQL name.
+- `SHOW INSERT [/*+ REQUIRED */] INTO <resource>`: an INSERT template with `{{ placeholders }}` for the
+  columns a create takes (only the required ones with the hint), as StackQL prints it to scaffold `.iql` files.
 
 Nothing here knows about a particular resource; everything comes from its data.
 """
@@ -21,7 +23,8 @@ from sqlprovider.resources.base import Column, Param, Resource
 from sqlprovider.engine.dialects import FRONT
 
 Rows = list[tuple[Any, ...]]
-FORMS = "DESCRIBE [EXTENDED] <resource>, SHOW METHODS IN <resource> or SHOW RESOURCES [IN <service>]"
+FORMS = ("DESCRIBE [EXTENDED] <resource>, SHOW METHODS IN <resource>, SHOW INSERT [/*+ REQUIRED */] INTO <resource> "
+         "or SHOW RESOURCES [IN <service>]")
 
 
 def run(text: str) -> tuple[tuple[str, ...], Rows]:
@@ -35,6 +38,10 @@ def run(text: str) -> tuple[tuple[str, ...], Rows]:
         if words[2] != "IN":
             raise StatementError(f"SHOW METHODS needs IN <resource>; the forms are {FORMS}")
         return methods(resource_named(_one_name(tokens[3:])))
+    if words[0] == "SHOW" and words[1] == "INSERT":
+        if words[2] != "INTO":
+            raise StatementError(f"SHOW INSERT needs INTO <resource>; the forms are {FORMS}")
+        return insert_template(resource_named(_one_name(tokens[3:])), required_only=_required_hint(tokens[:3]))
     if words[0] == "SHOW" and words[1] == "RESOURCES" and words[2] in ("IN", ""):
         return resources(_one_name(tokens[3:]) if words[2] else None)
     raise StatementError(f"cannot read {text.strip()!r}; the forms are {FORMS}")
@@ -90,6 +97,51 @@ def _create_required(resource: Resource) -> list[str]:
     one_of = "|".join(resource.exactly_one_on_create)
     required = [resource.deployment_param] + [c.name for c in resource.columns if c.required_on_create]
     return required + ([one_of] if one_of else [])
+
+
+def insert_template(resource: Resource, required_only: bool = False) -> tuple[tuple[str, ...], Rows]:
+    """One row: an `INSERT ... SELECT` with a `'{{ name }}'` placeholder per column a create takes.
+
+    Required columns come first (marked `/* required */`), then the optional ones in alphabetical order,
+    then the workspace parameter; with `required_only`, the optional ones are left out but a group the
+    create needs exactly one of stays, marked so. The whole object comes back as `RETURNING <key>` when
+    the create answers one (e.g. `webhook`).
+    """
+    if resource.create is None:
+        raise ProgrammingError(f"{resource.qualified_name} takes no INSERT (it has no create method)")
+    takes = [c for c in resource.columns if c.on_create]
+    required = [c for c in takes if c.required_on_create]
+    group = [c for c in takes if c.name in resource.exactly_one_on_create]
+    optional = sorted((c for c in takes if c not in required and (not required_only or c in group)),
+                      key=lambda c: c.name)
+    one_of = f"/* exactly one of {', '.join(resource.exactly_one_on_create)} */"
+    names, values = [], []
+    for column in required + optional:
+        mark = " /* required */" if column in required else f" {one_of}" if required_only else ""
+        names.append(column.name)
+        values.append(_placeholder(column.name, column.sql_type) + mark)
+    deployment = resource.param(resource.deployment_param)
+    names.append(deployment.name)
+    values.append(_placeholder(deployment.name, deployment.sql_type))
+    returning = f"RETURNING\n{resource.create.response_key}\n" if resource.create.response_key else ""
+    text = (f"INSERT INTO {resource.qualified_name} (\n" + ",\n".join(names) + "\n)\nSELECT\n"
+            + ",\n".join(values) + "\n" + returning + ";")
+    return ("insert_statement",), [(text,)]
+
+
+def _placeholder(name: str, sql_type: str) -> str:
+    """`'{{ name }}'` for text (JSON included), `{{ name }}` for a number."""
+    return f"{{{{ {name} }}}}" if sql_type == "INTEGER" else f"'{{{{ {name} }}}}'"
+
+
+def _required_hint(tokens: list[Token]) -> bool:
+    """True for `/*+ REQUIRED */` between SHOW INSERT and INTO; another hint is an error."""
+    hints = [c.strip()[1:].split() for t in tokens for c in t.comments if c.strip().startswith("+")]
+    words = {w.upper().strip(",") for hint in hints for w in hint}
+    if words - {"REQUIRED"}:
+        raise StatementError(f"SHOW INSERT: unknown hint {', '.join(sorted(words - {'REQUIRED'}))}; "
+                             f"the one hint is /*+ REQUIRED */")
+    return bool(words)
 
 
 def resources(service: str | None = None) -> tuple[tuple[str, ...], Rows]:
