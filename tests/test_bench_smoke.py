@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-BENCHMARKS = ("listing", "economy", "fanout", "writes", "coldstart", "memory")
+BENCHMARKS = ("listing", "economy", "fanout", "prefetch", "writes", "coldstart", "memory")
 
 
 def test_quick_run_writes_a_report_with_every_benchmark(tmp_path: Path) -> None:
