@@ -20,3 +20,16 @@ def data_dir() -> Path:
 
         directory = platformdirs.user_data_dir("sqlprovider")
     return Path(directory).expanduser()
+
+
+def create_private(path: Path) -> None:
+    """Create `path` (if missing) readable by its owner only: mode 0600, its directory 0700 when created here.
+
+    For files that hold secrets: the shell's history, the sandbox's data file (write-only values).
+    """
+    path = Path(path)
+    missing = [p for p in (path.parent, *path.parent.parents) if not p.exists()]
+    for directory in reversed(missing):
+        directory.mkdir(mode=0o700, exist_ok=True)
+        os.chmod(directory, 0o700)  # mkdir's mode is filtered by the umask
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))

@@ -21,6 +21,7 @@ from typing import Any, TextIO
 import apsw
 import apsw.shell
 
+from sqlprovider import paths
 from sqlprovider.cli import output
 
 from sqlprovider.engine import statements
@@ -278,8 +279,6 @@ def run(*, options: Mapping[str, Any] | None = None, history_path: Path | None =
 # --- history --------------------------------------------------------------------------------------------
 def default_history_path() -> Path:
     """`history` in the data directory: $SQLPROVIDER_DATA_DIR, else the user's data dir (see paths.py)."""
-    from sqlprovider import paths
-
     return paths.data_dir() / "history"
 
 
@@ -326,8 +325,8 @@ class History:
 
     def _write(self, entries: list[str], mode: str) -> None:
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | (os.O_APPEND if mode == "a" else os.O_TRUNC), 0o600)
+            paths.create_private(self.path)
+            fd = os.open(self.path, os.O_WRONLY | (os.O_APPEND if mode == "a" else os.O_TRUNC))
             with open(fd, "w", encoding="utf-8") as handle:
                 handle.writelines(json.dumps(entry, ensure_ascii=False) + "\n" for entry in entries)
         except OSError:
