@@ -9,6 +9,7 @@ from pathlib import Path
 import json
 import socket
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -96,6 +97,35 @@ def two_workspaces(tmp_path, monkeypatch):
     with Sandbox(data_path=tmp_path / "a.db") as a, Sandbox(data_path=tmp_path / "b.db") as b:
         monkeypatch.setenv("DATABRICKS_CONFIG_FILE", _profile_file(tmp_path, {"ws1": a, "ws2": b}))
         yield Api(a), Api(b)
+
+
+class VirtualTime:
+    """The client's retry clock and pause, replaced: a pause returns at once and moves the clock on."""
+
+    def __init__(self) -> None:
+        self.offset = 0.0
+        self.pauses: list[float] = []
+        self._lock = threading.Lock()
+
+    def monotonic(self) -> float:
+        return time.monotonic() + self.offset
+
+    def sleep(self, seconds: float) -> None:
+        with self._lock:
+            self.pauses.append(seconds)
+            self.offset += max(0.0, seconds)
+
+
+@pytest.fixture
+def virtual_time(monkeypatch) -> VirtualTime:
+    """No real waiting in the client's retries and backpressure: `pauses` lists the waits it asked for."""
+    from sqlprovider.workspace import client
+
+    clock = VirtualTime()
+    monkeypatch.setattr(client, "monotonic", clock.monotonic)
+    monkeypatch.setattr(client, "sleep", clock.sleep)
+    monkeypatch.delenv("SQLPROVIDER_RETRY_TIMEOUT", raising=False)
+    return clock
 
 
 @pytest.fixture

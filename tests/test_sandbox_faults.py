@@ -52,6 +52,39 @@ def test_each_fault_kind(sandbox, spec, status, content_type, body, retry_after)
     assert get_list(sandbox).status_code == 200  # count=1: used up
 
 
+def _raw_create(sb: Sandbox) -> bytes:
+    """A create sent on a raw socket; every byte of the answer until the server closes (or resets) it."""
+    body = b'{"events": ["COMMENT_CREATED"], "http_url_spec": {"url": "https://h.example"}}'
+    host, port = sb.url.split("//")[1].split(":")
+    got = b""
+    with socket.create_connection((host, int(port)), timeout=10) as s:
+        s.sendall(b"POST " + API.encode() + b"create HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer "
+                  + sb.token.encode() + b"\r\nContent-Type: application/json\r\nContent-Length: "
+                  + str(len(body)).encode() + b"\r\n\r\n" + body)
+        try:
+            while chunk := s.recv(65536):
+                got += chunk
+        except ConnectionResetError:
+            got += b"<RST>"
+    return got
+
+
+@pytest.mark.parametrize("kind", ["truncated", "reset"])
+def test_a_cut_fault_processes_the_request_then_sends_half_the_body(sandbox, kind):
+    sandbox.inject(FaultSpec(kind, endpoint="create"))
+    raw = _raw_create(sandbox)
+    head, _, rest = raw.partition(b"\r\n\r\n")
+    length = int(next(line for line in head.split(b"\r\n") if line.lower().startswith(b"content-length:"))
+                 .split(b":")[1])
+    assert head.startswith(b"HTTP/1.1 200 ")
+    if kind == "reset":
+        assert rest.endswith(b"<RST>")
+        rest = rest[:-5]
+    assert len(rest) == length // 2 and rest == b'{"webhook":{"id":"' + rest[18:]
+    created = get_list(sandbox).json()["webhooks"]  # the create landed
+    assert len(created) == 1 and rest[18:].startswith(created[0]["id"][:len(rest) - 18].encode())
+
+
 def test_count_and_first_in_first_out(sandbox):
     sandbox.inject(FaultSpec("503", count=2, retry_after=0))
     sandbox.inject(FaultSpec("500"))
@@ -102,7 +135,7 @@ def test_latency_delays_api_requests_only(sandbox):
 
 
 @pytest.mark.parametrize("kwargs, message", [
-    ({"kind": "404"}, "unknown fault kind '404': use one of 429, 503, 500, html502"),
+    ({"kind": "404"}, "unknown fault kind '404': use one of 429, 503, 500, html502, truncated, reset"),
     ({"kind": "429", "count": 0}, "fault count must be a positive integer, not 0"),
     ({"kind": "429", "endpoint": "get"}, "unknown endpoint 'get': use one of list, create, update, delete, test"),
     ({"kind": "429", "retry_after": -1}, "retry_after must be a non-negative integer, not -1"),
@@ -193,4 +226,4 @@ def test_cli_rejects_a_bad_fault_spec(tmp_path):
     out, err = process.communicate(timeout=10)
     assert process.returncode == 2
     assert err.splitlines()[-1] == ("sqlprovider sandbox serve: error: argument --fault: unknown fault kind '418': "
-                                    "use one of 429, 503, 500, html502")
+                                    "use one of 429, 503, 500, html502, truncated, reset")

@@ -23,12 +23,30 @@ def count(text: str) -> int:
     return int(text)
 
 
+def seconds(text: str) -> float:
+    """A number of seconds, 0 or more, from the command line."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value < float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a number of seconds (0 or more), not {text!r}")
+    return value
+
+
+def _add_retry_timeout(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--retry-timeout", type=seconds, metavar="SECONDS",
+                   help="how long one request may keep being retried (429, 503, dropped connections; default 300, "
+                        "or $SQLPROVIDER_RETRY_TIMEOUT)")
+
+
 def _add_connection_options(p: argparse.ArgumentParser) -> None:
     """What `exec` and `shell` pass to sqlprovider.connect()."""
     p.add_argument("-d", "--deployment", metavar="NAME",
                    help="default workspace for statements that name none (they may still name others)")
     p.add_argument("--max-affected", type=count, metavar="N",
                    help="refuse, before anything is sent, an INSERT/UPDATE/DELETE that would write more than N rows")
+    _add_retry_timeout(p)
 
 
 def _connect_options(args: argparse.Namespace) -> dict[str, object]:
@@ -75,7 +93,7 @@ def _add_sandbox(subparsers: argparse._SubParsersAction) -> None:
     s.add_argument("--latency", type=float, default=0.0, metavar="SECONDS", help="delay added to every API request")
     s.add_argument("--fault", type=fault, action="append", default=[], metavar="KIND[:COUNT[:ENDPOINT]]",
                    help="fail the next COUNT (default 1) API requests, to ENDPOINT only if given "
-                        "(KIND: 429, 503, 500, html502; ENDPOINT: list, create, update, delete, test); repeatable")
+                        "(KIND: 429, 503, 500, html502, truncated, reset; ENDPOINT: list, create, update, delete, test); repeatable")
     s.set_defaults(handler=run)
 
     def emit(args: argparse.Namespace) -> int:
@@ -207,6 +225,7 @@ def _add_snapshot(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--every", type=duration, metavar="DURATION",
                    help="rewrite every DURATION (30s, 5m, 1h) until Ctrl-C; failures are reported and it goes on")
     p.add_argument("--count", type=count, metavar="N", help="with --every: stop after N snapshots")
+    _add_retry_timeout(p)
     p.set_defaults(handler=run)
 
 
@@ -252,6 +271,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.debug:
         _debug_to_stderr()
+    if getattr(args, "retry_timeout", None) is not None:  # every connection the command opens reads it from there
+        import os
+
+        from sqlprovider.workspace.client import RETRY_TIMEOUT_ENV
+
+        os.environ[RETRY_TIMEOUT_ENV] = repr(args.retry_timeout)
     try:
         return int(args.handler(args) or 0)
     except Error as exc:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlprovider.workspace.client import Workspace
-from sqlprovider.errors import ApiError, Error, PartialWriteError
+from sqlprovider.errors import ApiError, Error, InternalError, PartialWriteError
 from sqlprovider.redact import redact
 
 SQL_VERB = {"create": "INSERT", "update": "UPDATE", "delete": "DELETE"}
@@ -65,6 +65,12 @@ def send_writes(ops: Sequence[WriteOp], workspace: Callable[[str], Workspace], k
             answer = workspace(op.deployment).request(op.http_method, op.path, query=op.query, body=op.body)
         except Error as exc:
             result.error = exc
+            failed.set()
+            return
+        except Exception as exc:  # a bug below: still one line, and the request may have been applied
+            result.error = InternalError(f"{op.deployment}: {op.http_method} {op.path} failed unexpectedly "
+                                         f"({type(exc).__name__}: {exc}); it may have been applied")
+            result.error.outcome_unknown = True  # type: ignore[attr-defined]
             failed.set()
             return
         if op.verb == "delete":

@@ -8,7 +8,9 @@ from dataclasses import dataclass
 
 #: The registry-webhooks endpoints a fault may be limited to.
 ENDPOINTS: tuple[str, ...] = ("list", "create", "update", "delete", "test")
-KINDS: tuple[str, ...] = ("429", "503", "500", "html502")
+KINDS: tuple[str, ...] = ("429", "503", "500", "html502", "truncated", "reset")
+#: Faults that let the request be processed (a create lands) and then cut its answer off mid-body.
+CUT_KINDS: frozenset[str] = frozenset({"truncated", "reset"})
 
 _HTML_502 = (b"<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
              b"<center><h1>502 Bad Gateway</h1></center>\r\n</body>\r\n</html>\r\n")
@@ -19,7 +21,9 @@ class FaultSpec:
     """The next `count` API requests (to `endpoint` only, if given) answer fault `kind` instead.
 
     kind: "429" (REQUEST_LIMIT_EXCEEDED + Retry-After), "503" (TEMPORARILY_UNAVAILABLE + Retry-After),
-    "500" (INTERNAL_ERROR) or "html502" (a proxy's HTML 502 page).
+    "500" (INTERNAL_ERROR), "html502" (a proxy's HTML 502 page); or, after the request has been processed
+    (so a create lands), its answer cut off after the headers and half the body: "truncated" (the
+    connection closes with fewer bytes than its Content-Length) or "reset" (a TCP reset).
     """
 
     kind: str
@@ -49,7 +53,7 @@ class FaultAnswer:
 
 
 def answer(spec: FaultSpec) -> FaultAnswer:
-    """The response Databricks (or its proxy) sends for this kind of fault."""
+    """The response Databricks (or its proxy) sends for this kind of fault (not a CUT_KINDS one)."""
     def databricks(status: int, code: str, message: str, headers: dict[str, str]) -> FaultAnswer:
         body = json.dumps({"error_code": code, "message": message}).encode("utf-8")
         return FaultAnswer(status, "application/json", body, headers)

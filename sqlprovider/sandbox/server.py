@@ -32,7 +32,7 @@ from sqlprovider.sandbox import extensions
 from sqlprovider.sandbox.api import PREFIX, WebhooksApi
 from sqlprovider.sandbox.delivery import Deliverer
 from sqlprovider.sandbox.errors import ApiError, endpoint_not_found, malformed
-from sqlprovider.sandbox.faults import FaultInjector, FaultSpec, answer
+from sqlprovider.sandbox.faults import CUT_KINDS, FaultInjector, FaultSpec, answer
 from sqlprovider.sandbox.store import Store, default_data_path
 from sqlprovider.sandbox.validation import parse_emit
 from sqlprovider.webhooks.httpd import LocalHandler, LocalServer, is_loopback_host, read_body
@@ -224,8 +224,9 @@ class Sandbox:
         raise _BAD_TOKEN
 
     def _dispatch(self, method: str, path: str, query: list[tuple[str, str]], raw_body: bytes,
-                  headers: dict[str, str], base_url: str) -> tuple[int, str, bytes, dict[str, str]]:
-        """Answer one request: (status, content type, body, extra headers)."""
+                  headers: dict[str, str], base_url: str) -> tuple:
+        """Answer one request: (status, content type, body, extra headers[, cut]); `cut` ("truncated" or
+        "reset", see faults.CUT_KINDS) asks for the answer to be cut off after its headers."""
         if path == "/.well-known/databricks-config" and method == "GET":
             return _json(200, oauth.databricks_config(base_url, self.workspace_id))
         if path == "/oidc/.well-known/oauth-authorization-server" and method == "GET":
@@ -241,9 +242,16 @@ class Sandbox:
             if self.latency > 0:
                 time.sleep(self.latency)
             fault = self._faults.take(endpoint)
+            if fault is not None and fault.kind in CUT_KINDS:  # processed, then its answer cut off
+                return (*self._route(method, path, query, raw_body, headers), fault.kind)
             if fault is not None:
                 reply = answer(fault)
                 return reply.status, reply.content_type, reply.body, reply.headers
+        return self._route(method, path, query, raw_body, headers)
+
+    def _route(self, method: str, path: str, query: list[tuple[str, str]], raw_body: bytes,
+               headers: dict[str, str]) -> tuple[int, str, bytes, dict[str, str]]:
+        """Authenticate and answer a request of the API proper."""
         try:
             self._authenticate(headers.get("authorization"))
             handler = self._routes.get((method, path))
@@ -386,9 +394,12 @@ class _Handler(LocalHandler):
             reply = _json(500, {"error_code": "INTERNAL_ERROR", "message": "Unexpected error in the sandbox."})
         self._send(*reply)
 
-    def _send(self, status: int, content_type: str, body: bytes, extra: dict[str, str]) -> None:
+    def _send(self, status: int, content_type: str, body: bytes, extra: dict[str, str], cut: str | None = None) -> None:
         if content_type == "application/json":
             content_type = "application/json; charset=utf-8"
         app = self.server.app
         org = {"x-databricks-org-id": app._store.workspace_id} if app._store is not None else {}
-        self.send(status, content_type, body, {**extra, **org})
+        if cut is None:
+            self.send(status, content_type, body, {**extra, **org})
+        else:
+            self.send_cut(status, content_type, body, {**extra, **org}, reset=cut == "reset")

@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import os
 import signal
 import socket
+import struct
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
@@ -130,6 +132,23 @@ class LocalHandler(BaseHTTPRequestHandler):
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(body)
+
+    def send_cut(self, status: int, content_type: str, body: bytes, extra: dict[str, str] | None = None,
+                 reset: bool = False) -> None:
+        """Like send(), but only the first half of `body` goes out (the headers announce all of it), then the
+        connection closes: with a FIN (the client reads too few bytes) or, if `reset`, a TCP reset."""
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        for name, value in (extra or {}).items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(body[:len(body) // 2])
+        self.wfile.flush()
+        self.close_connection = True
+        if reset:  # SO_LINGER 0: closing sends RST instead of FIN; the fd is closed now, not when the handler ends
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            os.close(self.connection.detach())
 
 
 def is_loopback_host(host: str) -> bool:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import random
 import re
 import threading
@@ -20,7 +21,7 @@ from urllib.parse import urljoin, urlsplit
 
 import orjson
 
-from sqlprovider.errors import ApiError
+from sqlprovider.errors import ApiError, Error, ValidationError
 from sqlprovider.redact import MASK, SECRET_KEYS, redact, redact_text
 
 if TYPE_CHECKING:  # imported where a workspace is first used: a start-up that sends nothing skips ~60 ms
@@ -59,28 +60,75 @@ class RequestOptions:
             observer(record)
 
 
+#: The default retry budget in seconds: the official databricks-sdk's (its Config.retry_timeout_seconds, 300)
+DEFAULT_RETRY_TIMEOUT = 300.0
+RETRY_TIMEOUT_ENV = "SQLPROVIDER_RETRY_TIMEOUT"
+#: How to give a call more time (said when the budget runs out or a Retry-After exceeds it).
+_ALLOW_MORE = f"allow more time with --retry-timeout SECONDS, {RETRY_TIMEOUT_ENV} or connect(retry=SECONDS)"
+
+# the clock and the pause of the retry loop and the 429 backpressure: tests replace these (no real sleeps)
+monotonic = time.monotonic
+sleep = time.sleep
+
+
 @dataclass(frozen=True)
 class RetryPolicy:
-    """How long to keep trying. 429/503 honour Retry-After; other 5xx only on idempotent calls."""
+    """How long to keep trying one call: retrying is bounded by time (`total_seconds`), not by a count.
 
-    total_seconds: float = 60.0
-    max_attempts: int = 6
+    429/503 honour Retry-After; other 5xx, connection failures and cut-off answers are retried only on
+    idempotent calls (or when the request never left). `max_attempts` None: as many as the time allows.
+    """
+
+    total_seconds: float = DEFAULT_RETRY_TIMEOUT
+    max_attempts: int | None = None
     base_delay: float = 0.5
     max_delay: float = 10.0
     connect_timeout: float = 10.0
     read_timeout: float = 60.0
 
 
+def retry_policy(retry: RetryPolicy | float | None, env: Mapping[str, str] | None = None) -> RetryPolicy:
+    """The policy to use: `retry` as given (a number is its budget in seconds), else the default budget or
+    SQLPROVIDER_RETRY_TIMEOUT's. A bad value is a ConfigurationError naming it."""
+    from sqlprovider.errors import ConfigurationError
+
+    if isinstance(retry, RetryPolicy):
+        return retry
+    if retry is None:
+        text = (os.environ if env is None else env).get(RETRY_TIMEOUT_ENV, "").strip()
+        if not text:
+            return RetryPolicy()
+        where, retry = RETRY_TIMEOUT_ENV, text
+    else:
+        where = "retry"
+    try:
+        seconds = float(retry)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        seconds = float("nan")
+    if isinstance(retry, bool) or not 0 <= seconds < float("inf"):
+        what = "a number of seconds (0 or more)" + (" or a RetryPolicy" if where == "retry" else "")
+        raise ConfigurationError(f"{where} must be {what}, not {retry!r}")
+    return RetryPolicy(total_seconds=seconds)
+
+
+class _Retry(Exception):
+    """One attempt failed in a way worth trying again: `error` if no time is left; `wait` a Retry-After."""
+
+    def __init__(self, error: ApiError, wait: float | None = None, maybe_applied: bool = False) -> None:
+        super().__init__(str(error))
+        self.error, self.wait, self.maybe_applied = error, wait, maybe_applied
+
+
 class Workspace:
     """One Databricks workspace (or the sandbox): where requests for a deployment go."""
 
-    def __init__(self, name: str, host: str, auth: AuthHeaders, retry: RetryPolicy | None = None,
+    def __init__(self, name: str, host: str, auth: AuthHeaders, retry: RetryPolicy | float | None = None,
                  pool_size: int = 16, options: RequestOptions | None = None) -> None:
         self.name = name
         self.options = options or RequestOptions()
         self.host = host.rstrip("/")
         self.auth = auth
-        self.retry = retry or RetryPolicy()
+        self.retry = retry_policy(retry)
         import requests
         from requests.adapters import HTTPAdapter
 
@@ -105,94 +153,130 @@ class Workspace:
                 body: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """Make one API call (with retries) and return its JSON object; raise ApiError otherwise.
 
-        In dry-run mode only GET is sent; any other call is reported to the observers and answers {}.
+        Retries go on while the policy's time budget lasts. In dry-run mode only GET is sent; any other
+        call is reported to the observers and answers {}.
         """
         if self.options.dry_run and method != "GET":
             self.options.notify(RequestRecord(self.name, method, path, tuple(_query_pairs(query) or ()),
                                               redact(body), sent=False))
             return {}
-        import requests
-
+        payload = encode_body(body)
         policy = self.retry
-        deadline = time.monotonic() + policy.total_seconds
-        attempt = 0
+        started = monotonic()
+        attempt, maybe_applied = 0, False
         while True:
             attempt += 1
-            wait = None
             self._wait_for_throttle()
             try:
-                with self._slots:
-                    response = self._send(method, path, query, body)
-            except requests.ConnectionError as exc:
-                self._log_failure(method, path, query, body, f"cannot reach ({failure_reason(exc)})", attempt)
-                if method not in IDEMPOTENT and not _never_sent(exc):
-                    raise self._unknown_outcome(method, path, "the connection dropped") from None
-                error = self._error(method, path, f"cannot reach {self.host} ({failure_reason(exc)}); "
-                                                  f"{self._host_hint()}")
-            except requests.Timeout as exc:
-                stage = "connecting" if isinstance(exc, requests.ConnectTimeout) else "waiting for the answer"
-                self._log_failure(method, path, query, body, f"timed out {stage}", attempt)
-                if method not in IDEMPOTENT and not isinstance(exc, requests.ConnectTimeout):
-                    raise self._unknown_outcome(method, path, "the read timed out") from None
-                error = self._error(method, path, f"no answer from {self.host} in time ({failure_reason(exc)}); "
-                                                  f"{self._host_hint()}")
-            else:
-                status = response.status_code
-                if 300 <= status < 400:  # never followed: it would resend the credential and body elsewhere
-                    raise self._redirect_error(method, path, response)
-                if status < 400:
-                    return self._decode(method, path, response)
-                error = self._api_error(method, path, response)
-                if status in (429, 503):  # the workspace refused before doing anything: always safe to retry
-                    wait = _retry_after(response)
-                    if status == 429:
-                        self._throttle(wait if wait is not None else policy.base_delay)
-                elif status >= 500 and method not in IDEMPOTENT:
-                    raise self._unknown_outcome(method, path, f"the answer was HTTP {status}") from None
-                elif status < 500:
-                    raise error
-            if attempt >= policy.max_attempts:
-                raise error
-            delay = wait if wait is not None else min(policy.max_delay, policy.base_delay * 2 ** (attempt - 1))
-            delay = delay * (0.75 + random.random() / 2) if wait is None else delay
-            if time.monotonic() + delay > deadline:
-                raise error
-            time.sleep(delay)
+                return self._attempt(method, path, query, body, payload, attempt, maybe_applied)
+            except _Retry as retry:
+                error, wait = retry.error, retry.wait
+                maybe_applied = maybe_applied or retry.maybe_applied
+            left = policy.total_seconds - (monotonic() - started)
+            if wait is not None and wait > left:
+                raise self._gave_up(method, path, error, f"at once: the workspace asked to wait {wait:g} s before "
+                                                         f"retrying, more than the {max(left, 0):.0f} s left of the "
+                                                         f"retry budget of {policy.total_seconds:g} s; {_ALLOW_MORE}")
+            if wait is None:
+                wait = min(policy.max_delay, policy.base_delay * 2 ** min(attempt - 1, 30))
+                wait *= 0.75 + random.random() / 2
+            if policy.max_attempts is not None and attempt >= policy.max_attempts:
+                raise self._gave_up(method, path, error, f"after {attempt} attempts (max_attempts)")
+            if wait > left:
+                raise self._gave_up(method, path, error, f"after {attempt} attempt{'s' if attempt != 1 else ''} in "
+                                                         f"{monotonic() - started:.0f} s, the retry budget of "
+                                                         f"{policy.total_seconds:g} s; {_ALLOW_MORE}")
+            sleep(wait)
+
+    def _attempt(self, method: str, path: str, query: Mapping[str, Any] | None, body: Mapping[str, Any] | None,
+                 payload: bytes | None, attempt: int, maybe_applied: bool) -> dict[str, Any]:
+        """One try: the answer's JSON object, or ApiError (final), or _Retry (worth another try)."""
+        pairs = _query_pairs(query)
+        started = time.perf_counter()
+        try:
+            with self._slots:
+                response = self._exchange(method, path, pairs, payload)
+        except Error:
+            raise
+        except Exception as exc:
+            failure = transport_failure(exc)
+            if failure is None:
+                raise
+            text = failure.what.replace("{host}", self.host)
+            self._log_failure(method, path, query, body, f"{text} ({failure.reason})" if text else failure.reason,
+                              attempt)
+            if failure.stage == "local":
+                raise self._error(method, path, f"the request could not be sent ({failure.reason}); "
+                                                f"{self._host_hint()}") from None
+            if failure.stage == "sent" and method not in IDEMPOTENT:
+                raise self._unknown_outcome(method, path, f"{failure.what} ({failure.reason})") from None
+            text = f"{text} ({failure.reason}); {self._host_hint()}"
+            raise _Retry(self._error(method, path, text), maybe_applied=failure.stage == "sent") from None
+        self._observe(method, path, pairs, body, response.status_code, time.perf_counter() - started)
+        status = response.status_code
+        if 300 <= status < 400:  # never followed: it would resend the credential and body elsewhere
+            raise self._redirect_error(method, path, response)
+        if status < 400:
+            return self._decode(method, path, response)
+        if status == 404 and method == "DELETE" and maybe_applied:
+            log.debug("%s DELETE %s: 404 after an attempt whose answer was lost: it was applied then", self.name, path)
+            return {}
+        error = self._api_error(method, path, response)
+        if status in (429, 503):  # the workspace refused before doing anything: always safe to retry
+            wait = _retry_after(response)
+            if status == 429:
+                self._throttle(wait if wait is not None else self.retry.base_delay)
+            raise _Retry(error, wait)
+        if status >= 500 and method not in IDEMPOTENT:
+            raise self._unknown_outcome(method, path, f"the answer was HTTP {status}") from None
+        if status >= 500:
+            raise _Retry(error, maybe_applied=True)
+        raise error
+
+    def _gave_up(self, method: str, path: str, error: ApiError, when: str) -> ApiError:
+        """The last attempt's error, saying retrying stopped `when` (and how to allow more)."""
+        return self._error(method, path, f"{_reason_of(error)}; gave up {when}", status=error.status,
+                           error_code=error.error_code)
 
     def _throttle(self, seconds: float) -> None:
         """After a 429, hold every request to this workspace back for `seconds` (backpressure)."""
         with self._lock:
-            self._throttle_until = max(self._throttle_until, time.monotonic() + seconds)
+            self._throttle_until = max(self._throttle_until, monotonic() + seconds)
 
     def _wait_for_throttle(self) -> None:
-        pause = self._throttle_until - time.monotonic()
+        pause = self._throttle_until - monotonic()
         if pause > 0:
-            time.sleep(pause)
+            sleep(pause)
 
-    def _send(self, method: str, path: str, query: Mapping[str, Any] | None,
-              body: Mapping[str, Any] | None) -> requests.Response:
+    def _exchange(self, method: str, path: str, pairs: list[tuple[str, str]] | None,
+                  payload: bytes | None) -> requests.Response:
+        """Send one request and read its whole answer (requests reads the body in `request()`, stream=False)."""
         with self._lock:
             self.request_count += 1
-        pairs = _query_pairs(query)
-        started = time.perf_counter()
+        headers = {"Content-Type": "application/json"} if payload is not None else None
         response = self.session.request(
-            method, self.host + path, params=pairs, json=body if body is not None else None,
+            method, self.host + path, params=pairs, data=payload, headers=headers,
             auth=_with_headers(self.auth()), timeout=(self.retry.connect_timeout, self.retry.read_timeout),
             allow_redirects=False)
+        response.content  # noqa: B018 - already read; a lazy read here would still be inside the mapped region
+        return response
+
+    def _observe(self, method: str, path: str, pairs: list[tuple[str, str]] | None, body: Mapping[str, Any] | None,
+                 status: int, seconds: float) -> None:
+        """--debug and the observers: one record per answered attempt."""
         if self.options.observers or log.isEnabledFor(logging.DEBUG):
-            record = RequestRecord(self.name, method, path, tuple(pairs or ()), redact(body), True,
-                                   response.status_code, time.perf_counter() - started)
+            record = RequestRecord(self.name, method, path, tuple(pairs or ()), redact(body), True, status, seconds)
             log.debug("%s %s %s%s query=%s body=%s -> %s in %.3fs", record.workspace, method, self.host, path,
                       list(record.query), record.body, record.status, record.seconds)
             self.options.notify(record)
-        return response
 
     def _log_failure(self, method: str, path: str, query: Mapping[str, Any] | None, body: Mapping[str, Any] | None,
                      reason: str, attempt: int) -> None:
-        """--debug: one line for an attempt that got no answer (the answered ones are logged by _send)."""
+        """--debug: one line for an attempt that got no answer (the answered ones are logged by _observe)."""
         if log.isEnabledFor(logging.DEBUG):
-            log.debug("%s %s %s%s query=%s body=%s -> failed: %s (attempt %d of %d)", self.name, method, self.host,
-                      path, _query_pairs(query) or [], redact(body), reason, attempt, self.retry.max_attempts)
+            of = f" of {self.retry.max_attempts}" if self.retry.max_attempts is not None else ""
+            log.debug("%s %s %s%s query=%s body=%s -> failed: %s (attempt %d%s)", self.name, method, self.host,
+                      path, _query_pairs(query) or [], redact(body), reason, attempt, of)
 
     def _host_hint(self) -> str:
         """What to check when the workspace cannot be reached."""
@@ -382,21 +466,126 @@ def _retry_after(response: requests.Response) -> float | None:
         return None
 
 
-def _never_sent(exc: requests.ConnectionError) -> bool:
-    """True when the failure happened while connecting, so the server cannot have seen the request."""
-    text = repr(exc)
-    return any(s in text for s in ("NewConnectionError", "Connection refused", "Name or service not known",
-                                   "nodename nor servname", "Failed to resolve", "ConnectTimeout"))
+@dataclass(frozen=True)
+class TransportFailure:
+    """Why an attempt got no (whole) answer. `stage`: "local" (the request could not be built or sent: not
+    worth retrying), "connect" (no connection was made, so nothing arrived) or "sent" (the request may have
+    arrived; its answer did not, or not whole). `what` may name {host}; `reason` is the detail."""
+
+    stage: str
+    what: str
+    reason: str
 
 
-def failure_reason(exc: Exception) -> str:
-    """Why a request got no answer, in a few words (`Connection refused`, `timed out`) for one-line errors."""
+def transport_failure(exc: BaseException) -> TransportFailure | None:
+    """The one place a transport exception (requests, urllib3, http.client, sockets, TLS, decoding) is
+    classified; None for anything else (a bug, to be raised as it is)."""
+    import http.client
+    import ssl
+
+    import requests
+    import urllib3.exceptions as u3
+
+    chain = _causes(exc)
+
+    def among(*types: type) -> bool:
+        return any(isinstance(e, types) for e in chain)
+
+    reason = failure_reason(exc)
+    if among(ssl.SSLCertVerificationError):
+        return TransportFailure("local", "", f"TLS certificate not trusted: {reason}")
+    if isinstance(exc, requests.ConnectTimeout) or among(u3.ConnectTimeoutError, u3.NewConnectionError,
+                                                         u3.ProxyError, ConnectionRefusedError):
+        return TransportFailure("connect", "cannot reach {host}", reason)
+    if isinstance(exc, requests.Timeout) or among(u3.ReadTimeoutError, TimeoutError):
+        return TransportFailure("sent", "no answer from {host} in time", reason)
+    if isinstance(exc, (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError)) \
+            or among(http.client.IncompleteRead, u3.IncompleteRead, u3.DecodeError):
+        return TransportFailure("sent", "the answer was cut off", reason)
+    if isinstance(exc, requests.ConnectionError) or among(u3.ProtocolError, http.client.HTTPException, OSError):
+        return TransportFailure("sent", "the connection dropped", reason)
+    if isinstance(exc, (ValueError, requests.RequestException, u3.HTTPError)):  # a bad URL or header value
+        return TransportFailure("local", "", reason)
+    return None
+
+
+def _causes(exc: BaseException) -> list[BaseException]:
+    """`exc` and what it wraps: requests and urllib3 keep the original in args, `reason`, __cause__, __context__."""
+    seen: list[BaseException] = []
+    pending = [exc]
+    while pending and len(seen) < 20:
+        item = pending.pop()
+        if any(item is s for s in seen):
+            continue
+        seen.append(item)
+        pending += [a for a in getattr(item, "args", ()) if isinstance(a, BaseException)]
+        pending += [e for e in (getattr(item, "reason", None), item.__cause__, item.__context__)
+                    if isinstance(e, BaseException)]
+    return seen
+
+
+def failure_reason(exc: BaseException) -> str:
+    """Why a request got no answer, in a few words (`Connection refused`, `IncompleteRead(...)`): the OS error
+    text, else the exception's name."""
     text = str(exc)
-    for pattern in (r"\[Errno -?\d+\] ([^'\")]+)", r"(Connection refused)", r"(timed out)", r"(Read timed out)"):
+    for pattern in (r"\[Errno -?\d+\] ([^'\")]+)", r"(Connection refused)", r"(Read timed out)", r"(timed out)",
+                    r"(IncompleteRead\(\d+ bytes read, \d+ more expected\))", r"(Connection reset by peer)",
+                    r"(Remote end closed connection without response)"):
         match = re.search(pattern, text)
         if match:
             return match.group(1).strip()
     return type(exc).__name__
+
+
+def _reason_of(error: ApiError) -> str:
+    """An ApiError's text after "METHOD PATH failed: "."""
+    return str(error).split(" failed: ", 1)[-1].rstrip(".")
+
+
+#: deeper than this, a request body is refused (json would hit Python's recursion limit long before the API's)
+MAX_BODY_DEPTH = 64
+
+
+def encode_body(body: Mapping[str, Any] | None) -> bytes | None:
+    """The one place a request body becomes JSON. A value JSON cannot carry (NaN, Infinity, a lone
+    surrogate, another type) or a nesting deeper than MAX_BODY_DEPTH is a ValidationError naming where."""
+    if body is None:
+        return None
+    problem = _unsendable(body)
+    if problem is not None:
+        where, what = problem
+        raise ValidationError(f"cannot send {where or 'the request body'}: {what}; nothing was sent")
+    return json.dumps(body, separators=(",", ":"), allow_nan=False).encode("utf-8")
+
+
+def _unsendable(body: Any) -> tuple[str, str] | None:
+    """(where, what) of the first value in `body` that JSON cannot carry, or None. A loop: no recursion."""
+    pending: list[tuple[str, Any, int]] = [("", body, 0)]
+    while pending:
+        where, value, depth = pending.pop()
+        if depth > MAX_BODY_DEPTH:
+            return where.split(".")[0], f"it is nested more than {MAX_BODY_DEPTH} levels deep"
+        if isinstance(value, str):
+            if _SURROGATE.search(value):
+                return where, "a string holds a lone surrogate (\\ud800-\\udfff), which is not valid Unicode"
+        elif isinstance(value, bool) or value is None or isinstance(value, int):
+            continue
+        elif isinstance(value, float):
+            if value != value or value in (float("inf"), float("-inf")):
+                return where, f"{value!r} is not a JSON number (JSON has no NaN or Infinity): use null or a number"
+        elif isinstance(value, Mapping):
+            for key, item in value.items():
+                if not isinstance(key, str) or _SURROGATE.search(key):
+                    return where, f"the key {key!r} is not a JSON string"
+                pending.append((f"{where}.{key}" if where else key, item, depth + 1))
+        elif isinstance(value, (list, tuple)):
+            pending.extend((f"{where}[{i}]", item, depth + 1) for i, item in enumerate(value))
+        else:
+            return where, f"a {type(value).__name__} is not a JSON value"
+    return None
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _snippet(text: str, request: requests.PreparedRequest | None, limit: int = 80) -> str:
