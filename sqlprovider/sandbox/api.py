@@ -1,5 +1,6 @@
 """The registry-webhooks endpoints: each handler runs in the request's thread after auth succeeded,
-takes the parsed query and JSON body, and returns the JSON answer or raises ApiError.
+takes the parsed query and JSON body, and returns the JSON answer or raises ApiError. They are served
+under the GA prefix and the preview one alike (PREFIXES).
 
 Paging: `list` answers DEFAULT_PAGE_SIZE (100) webhooks when max_results is absent and at most
 MAX_PAGE_SIZE (1000); page tokens are keyset positions, so inserts and deletes between pages neither
@@ -20,6 +21,10 @@ Query = Sequence[tuple[str, str]]
 Body = Mapping[str, Any]
 
 PREFIX = "/api/2.0/mlflow/registry-webhooks/"
+#: The preview prefix, which Databricks still serves and its own `databricks-registry-webhooks` client calls.
+PREVIEW_PREFIX = "/api/2.0/preview/mlflow/registry-webhooks/"
+#: Both prefixes serve the same endpoints with the same behaviour.
+PREFIXES: tuple[str, ...] = (PREFIX, PREVIEW_PREFIX)
 
 
 def page_answer(key: str, items: list[dict[str, Any]], last: int | None) -> dict[str, Any]:

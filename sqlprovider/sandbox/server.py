@@ -29,7 +29,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from sqlprovider.sandbox import oauth
 from sqlprovider.sandbox import extensions
-from sqlprovider.sandbox.api import PREFIX, WebhooksApi
+from sqlprovider.sandbox.api import PREFIXES, WebhooksApi
 from sqlprovider.sandbox.delivery import Deliverer
 from sqlprovider.sandbox.errors import ApiError, endpoint_not_found, malformed
 from sqlprovider.sandbox.faults import CUT_KINDS, FaultInjector, FaultSpec, answer
@@ -122,7 +122,7 @@ class Sandbox:
         webhooks_api = WebhooksApi(store, self._deliverer)
         self._events = extensions.SandboxApi(store, self._deliverer)
         self._routes = {(method, prefix + endpoint): handler
-                        for prefix, api in ((PREFIX, webhooks_api), (extensions.PREFIX, self._events))
+                        for prefix, api in (*((p, webhooks_api) for p in PREFIXES), (extensions.PREFIX, self._events))
                         for (method, endpoint), handler in api.routes.items()}
         self._server = server
         server.serve_in_thread(f"sqlprovider-sandbox-{self.url}")
@@ -237,7 +237,7 @@ class Sandbox:
             except ApiError as exc:
                 return _json(exc.status, exc.body(), exc.headers)
 
-        endpoint = path[len(PREFIX):] if path.startswith(PREFIX) else None
+        endpoint = next((path[len(prefix):] for prefix in PREFIXES if path.startswith(prefix)), None)
         if endpoint is not None:
             if self.latency > 0:
                 time.sleep(self.latency)
