@@ -218,3 +218,14 @@ def prod(tmp_path, monkeypatch):
     monkeypatch.setenv("DATABRICKS_CONFIG_FILE", str(path))
     yield workspace
     workspace.close()
+
+
+@pytest.fixture
+def sandbox_deployment():
+    """deployment_name = 'sandbox' (the embedded sandbox), started afresh in this test's data directory; yields an
+    Api on it, its request log included. Stopped afterwards."""
+    from sqlprovider.workspace import deployments
+
+    deployments.stop_embedded_sandbox()
+    yield Api(deployments.embedded_sandbox())
+    deployments.stop_embedded_sandbox()

@@ -12,7 +12,7 @@ import sys
 
 import pytest
 
-HEAVY = ("http.server", "sqlglot", "requests")
+HEAVY = ("http.server", "sqlglot", "requests", "jinja2", "yaml")  # jinja2, yaml: only `sqlprovider stack`
 
 
 def modules_after(code: str) -> dict[str, object]:

@@ -229,6 +229,37 @@ def _add_snapshot(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=run)
 
 
+def _add_stack(subparsers: argparse._SubParsersAction) -> None:
+    """`sqlprovider stack build|test|teardown|plan`: stackql-deploy stacks (see sqlprovider.stacks)."""
+
+    def run(args: argparse.Namespace) -> int:
+        from sqlprovider.stacks.plan import command
+
+        return command(args.stack_command, args.stack_dir, args.stack_env, env_pairs=args.env, env_file=args.env_file,
+                       dry_run=args.dry_run, show_queries=args.show_queries, output_file=args.output_file,
+                       out=sys.stdout, err=sys.stderr)
+
+    p = subparsers.add_parser("stack", help="run a stackql-deploy stack: build, test, teardown or plan",
+                              description="Apply STACK_DIR (stackql_manifest.yml and resources/*.iql) to the "
+                                          "environment STACK_ENV, as stackql-deploy does; exit code 1 and one line "
+                                          "per failing resource when any fails.")
+    commands = p.add_subparsers(dest="stack_command", metavar="COMMAND", required=True)
+    for name, text in (("build", "create or update every resource to its desired state"),
+                       ("test", "check every resource is in its desired state (changes nothing)"),
+                       ("teardown", "delete the stack's resources, in reverse order"),
+                       ("plan", "show what build would do and the requests it would send (changes nothing)")):
+        c = commands.add_parser(name, help=text, description=text[0].upper() + text[1:] + ".")
+        c.add_argument("stack_dir", metavar="STACK_DIR", help="the directory with stackql_manifest.yml")
+        c.add_argument("stack_env", metavar="STACK_ENV", help="the environment, e.g. dev or prd")
+        c.add_argument("-e", "--env", action="append", default=[], metavar="NAME=VALUE",
+                       help="a variable for the templates (repeatable; wins over --env-file and the environment)")
+        c.add_argument("--env-file", metavar="FILE", help="variables file (default: .env in the working directory)")
+        c.add_argument("--dry-run", action="store_true", help="send no request that changes anything; print them")
+        c.add_argument("--show-queries", action="store_true", help="print each query as it runs (stderr, masked)")
+        c.add_argument("--output-file", metavar="FILE", help="write the stack's exports as JSON to FILE")
+        c.set_defaults(handler=run)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="sqlprovider", description="Manage Databricks registry webhooks with SQL.")
     parser.add_argument("--debug", action="store_true",
@@ -239,6 +270,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_sandbox(subparsers)
     _add_receive(subparsers)
     _add_snapshot(subparsers)
+    _add_stack(subparsers)
     return parser
 
 
