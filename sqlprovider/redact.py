@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 MASK = "***"
@@ -76,3 +76,72 @@ def _quoted_mask(value: str) -> str:
     if _PLACEHOLDER.fullmatch(value[1:-1] if quote else value):
         return value
     return f"{quote}{MASK}{quote}"
+
+
+# --- SQL literals: what history and error messages never quote -------------------------------------------
+#: SQLite's tokens as its tokenizer (tokenize.c) cuts them, enough to find every literal: an unterminated
+#: string, blob, quoted name or comment runs to the end of the text, as SQLite reads it.
+_SQL_TOKEN = re.compile(r"""(?xs)
+     (?P<space>[ \t\n\f\r]+)
+    |(?P<comment>--[^\n]*|/\*.*?(?:\*/|\Z))
+    |(?P<blob>[xX]'[^']*(?:'|\Z))
+    |(?P<string>'(?:[^']|'')*(?:'|\Z))
+    |(?P<quoted>"(?:[^"]|"")*(?:"|\Z))
+    |(?P<name>`(?:[^`]|``)*(?:`|\Z)|\[[^\]]*(?:\]|\Z)|[^\W\d][\w$]*)
+    |(?P<number>(?:\d|\.\d)(?:[\w.]|(?<=[eE])[+-])*)
+    |(?P<parameter>\?\d*|[:@$][\w$]+(?:::[\w$]+)*)
+    |(?P<other>.)
+    """)
+#: What each kind of literal is called in a message that must not quote it.
+LITERAL_KINDS = {"string": "string literal", "blob": "blob literal", "number": "number",
+                 "quoted": "double-quoted name"}
+
+
+def sql_tokens(sql: str) -> Iterator[tuple[str, int, int]]:
+    """(kind, start, end) of every token of `sql`, whitespace and comments included: kinds are space,
+    comment, string, blob, quoted (a "name", which SQLite may read as a string), name, number, parameter,
+    other."""
+    for match in _SQL_TOKEN.finditer(sql):
+        yield match.lastgroup or "other", match.start(), match.end()
+
+
+def mask_literals(sql: str, keep_name: Callable[[str], bool] = lambda name: False, mask: str = "?") -> str:
+    """`sql` with every literal (string, blob, number; a double-quoted name unless `keep_name` knows it)
+    replaced by `mask` and every comment by a space: the statement's shape without any value it carried."""
+    pieces: list[str] = []
+    for kind, start, end in sql_tokens(sql):
+        text = sql[start:end]
+        if kind == "comment":
+            text = " "
+        elif kind in LITERAL_KINDS and not (kind == "quoted" and keep_name(text[1:-1].replace('""', '"'))):
+            text = mask
+        pieces.append(text)
+    return "".join(pieces)
+
+
+def sql_error_text(message: str, sql: str) -> str:
+    """A message SQLite gave about `sql`, quoting none of its literals: `near "'S...'": syntax error` becomes
+    `near the 2nd string literal (line 1): syntax error`; a literal's text anywhere else in the message (a
+    JSON path, a RAISE message) is replaced the same way."""
+    found = [(kind, start, end) for kind, start, end in sql_tokens(sql) if kind in LITERAL_KINDS]
+    totals = {kind: sum(k == kind for k, _, _ in found) for kind in LITERAL_KINDS}
+    counts = dict.fromkeys(LITERAL_KINDS, 0)
+    named: list[tuple[str, str]] = []  # (text to replace, its description)
+    for kind, start, end in found:
+        counts[kind] += 1
+        nth = f"{_ordinal(counts[kind])} " if totals[kind] > 1 else ""
+        what = f"the {nth}{LITERAL_KINDS[kind]} (line {sql.count(chr(10), 0, start) + 1})"
+        source = sql[start:end]
+        named.append((f'"{source}"', what))  # SQLite's near "X" and unrecognized token: "X"
+        inner = source[2:-1] if kind == "blob" else source[1:-1] if kind in ("string", "quoted") else ""
+        if len(inner) >= 3:  # shorter is no secret, and replacing it would garble the message
+            named += [(source, what), (inner, what)]
+    for text, what in sorted(named, key=lambda pair: len(pair[0]), reverse=True):
+        edges = (r"(?<!\w)" if text[0].isalnum() else "", r"(?!\w)" if text[-1].isalnum() else "")
+        message = re.sub(edges[0] + re.escape(text) + edges[1], lambda _: what, message)
+    return message
+
+
+def _ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"

@@ -132,21 +132,18 @@ def test_complete(before, word, expected):
 
 # --- history ----------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("typed, stored", [
-    (f"INSERT INTO t (http_url_spec) VALUES ('{SPEC}')",
-     """INSERT INTO t (http_url_spec) VALUES ('{"url": "https://hooks.example.com/s", "secret": "***"}')"""),
-    ("""UPDATE t SET job_spec = '{"job_id": "1", "access_token": "dapi123"}'""",
-     """UPDATE t SET job_spec = '{"job_id": "1", "access_token": "***"}'"""),
-    ("SELECT json_object('url', 'u', 'secret', 'it''s-secret')", "SELECT json_object('url', 'u', 'secret', '***')"),
-    ("SELECT json_set(x, '$.http_url_spec.authorization', 'Basic abc')",
-     "SELECT json_set(x, '$.http_url_spec.authorization', '***')"),
-    ("SELECT 1 -- Authorization: Bearer abc.def", "SELECT 1 -- Authorization: *** ***"),
-    ("SELECT 'no secrets here'", "SELECT 'no secrets here'"),
-    ("UPDATE t SET http_url_spec = json_set(http_url_spec, '$.\"secret\"', 'new-secret')",
-     "UPDATE t SET http_url_spec = json_set(http_url_spec, '$.\"secret\"', '***')"),
-    ("SELECT json_object('url', 'u', 'secret', 'sk-' || 'rest')", "SELECT json_object('url', 'u', 'secret', '***')"),
-    ("SELECT id FROM t WHERE json_extract(http_url_spec, '$.secret') = 'guess'",
-     "SELECT id FROM t WHERE json_extract(http_url_spec, '$.secret') = '***'"),
-    ("SELECT 'dapi0123456789abcdef0123456789abcdef'", "SELECT '***'"),
+    (f"INSERT INTO t (http_url_spec) VALUES ('{SPEC}')", "INSERT INTO t (http_url_spec) VALUES (?)"),
+    ("SELECT json_object('url', 'u', 'secret', 'it''s-secret')", "SELECT json_object(?, ?, ?, ?)"),
+    ("SELECT 1 -- Authorization: Bearer abc.def\n  , x'00ff', -2.5e3 /* a 'comment' */ FROM t",
+     "SELECT ?  \n  , ?, -?   FROM t"),
+    ("SELECT 'no secrets here'", "SELECT ?"),  # no value at all: the shell cannot tell which one is a secret
+    ("SELECT printf('%s', 'S'), char(83, 84), \"x\", \"model_name\", [S], `t`, $s, :t, @u FROM t",
+     "SELECT printf(?, ?), char(?, ?), ?, \"model_name\", [S], `t`, $s, :t, @u FROM t"),
+    ("SELECT 'unterminated", "SELECT ?"),
+    (".parameter set $s 'it is secret'", ".parameter set $s"),
+    (".parameter unset s", ".parameter unset s"),
+    (".print 'secret'", ".print"),
+    (".mode markdown", ".mode markdown"),
 ])
 def test_redact_history(typed, stored):
     assert redact_history(typed) == stored
@@ -161,18 +158,29 @@ def test_typed_statements_go_to_history_redacted_but_read_files_do_not(ws1, conn
     text = history.path.read_text()
     assert "shell-secret-value" not in text and "from a file" not in text
     assert history.load() == [
-        "INSERT INTO model_registry_webhooks (deployment_name, events, http_url_spec)\n"
-        """  VALUES ('ws1', 'COMMENT_CREATED', '{"url": "https://hooks.example.com/s", "secret": "***"}');""",
+        "INSERT INTO model_registry_webhooks (deployment_name, events, http_url_spec)\n  VALUES (?, ?, ?);",
         f".read {tmp_path / 'x.sql'}"]
     assert oct(history.path.stat().st_mode & 0o777) == "0o600"
     assert len(ws1.list()) == 1  # the webhook was created with its secret all the same
 
 
+def test_a_recalled_statement_runs_only_once_its_values_are_given_again(ws1, conn, tmp_path):
+    history = History(tmp_path / "history")
+    typed = (f"INSERT INTO model_registry_webhooks (deployment_name, events, http_url_spec) "
+             f"VALUES ('ws1', 'COMMENT_CREATED', '{SPEC}');\n")
+    run_shell(conn, typed, interactive=True, history=history)
+    sent = len(ws1.sandbox.requests)
+    _, err, _ = run_shell(conn, history.load()[0] + "\n")
+    assert err == ("sqlprovider: error: <stdin>:1: the statement has ? where values go, and the shell binds only "
+                   "named parameters (the history keeps no values): write each value in place of its ?\n")
+    assert len(ws1.sandbox.requests) == sent and len(ws1.list()) == 1
+
+
 def test_history_keeps_the_last_entries(tmp_path):
     history = History(tmp_path / "history", limit=3)
     for n in range(5):
-        history.add(f"SELECT {n};")
-    assert history.load() == ["SELECT 2;", "SELECT 3;", "SELECT 4;"]
+        history.add(f"SELECT c{n} FROM t;")
+    assert history.load() == ["SELECT c2 FROM t;", "SELECT c3 FROM t;", "SELECT c4 FROM t;"]
     assert [json.loads(line) for line in history.path.read_text().splitlines()] == history.load()
 
 
@@ -210,7 +218,7 @@ def test_on_a_terminal_readline_history_is_written_redacted(ws1, isolated_data_d
     assert "shell-secret-value" not in text
     assert [json.loads(line)[:42] for line in text.splitlines()] == [
         "INSERT INTO model_registry_webhooks (deplo", "SELECT model_name FROM model_registry_webh", ".exit"]
-    assert '\\"secret\\": \\"***\\"' in text and len(ws1.list()) == 1
+    assert "VALUES (?, ?, ?);" in text and len(ws1.list()) == 1
 
 
 def test_parameters_and_no_header_for_an_empty_result(conn):

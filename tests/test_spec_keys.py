@@ -24,11 +24,11 @@ URL_KEYS = "url, enable_ssl_verification, secret, authorization"
      "job_spec: unknown key 'acess_token'; did you mean 'access_token'? valid keys are job_id, workspace_url, "
      "access_token"),
     ('{"url": "https://h.example.com", "secret": "***"}', None,
-     "http_url_spec.secret is ***, the mask shown in place of a secret (e.g. in the shell's history): give the "
-     "real value again"),
+     "http_url_spec.secret is ***, the mask shown in place of a secret (in output, dry-run listings and logs): "
+     "give the real value again"),
     (None, '{"job_id": "1", "access_token": "***"}',
-     "job_spec.access_token is ***, the mask shown in place of a secret (e.g. in the shell's history): give the "
-     "real value again"),
+     "job_spec.access_token is ***, the mask shown in place of a secret (in output, dry-run listings and logs): "
+     "give the real value again"),
 ])
 def test_bad_spec_keys_and_masked_secrets_are_refused_before_any_request(ws1, conn, http_url_spec, job_spec,
                                                                           message):

@@ -3,8 +3,9 @@
 apsw gives multi-line input, dot-commands, output modes and `.read`; this subclass sends every complete
 statement (typed, piped or read from a file) through `Connection.run`, so EXEC, RETURNING, StackQL names,
 DESCRIBE and SHOW work. It adds a `markdown` mode, JSON modes that nest JSON columns, `.dryrun on|off`,
-a row count and the elapsed time after each statement, one-line errors, its own history file (secrets
-redacted before they are stored) and completion of resource, column, method, parameter and value names.
+a row count and the elapsed time after each statement, one-line errors, its own history file (the
+shape of each typed statement, none of its values) and completion of resource, column, method, parameter
+and value names.
 """
 
 from __future__ import annotations
@@ -26,7 +27,8 @@ from sqlprovider.cli import output
 
 from sqlprovider.engine import statements
 from sqlprovider.cli.progress import Reporter
-from sqlprovider.redact import MASK, SECRET_KEYS, redact_text
+from sqlprovider.errors import ProgrammingError
+from sqlprovider.redact import mask_literals, sql_tokens
 from sqlprovider.resources import BY_NAME, RESOURCES
 
 HISTORY_LIMIT = 1000
@@ -89,7 +91,7 @@ class Shell(apsw.shell.Shell):
             import readline
         except ImportError:
             return None
-        readline.set_auto_history(False)  # entries are added redacted, one per statement (remember)
+        readline.set_auto_history(False)  # entries are added without their values, one per input (remember)
         readline.set_completer(self.complete)
         readline.set_completer_delims(COMPLETER_DELIMS)
         readline.parse_and_bind("tab: complete")
@@ -114,6 +116,9 @@ class Shell(apsw.shell.Shell):
 
     def run_statement(self, text: str) -> None:
         """Run one statement, show its rows in the current mode, then `N rows in 0.12s` on stderr."""
+        if any(kind == "parameter" and text[start] == "?" for kind, start, _ in sql_tokens(text)):
+            raise ProgrammingError("the statement has ? where values go, and the shell binds only named "
+                                   "parameters (the history keeps no values): write each value in place of its ?")
         started = time.perf_counter()
         with self.reporter.statement():
             result = self.connection.run(text, self.bindings or None)  # .parameter set NAME VALUE
@@ -139,7 +144,7 @@ class Shell(apsw.shell.Shell):
         return count
 
     def remember(self, command: str) -> None:
-        """Keep a typed input in the history (readline's and the file), redacted."""
+        """Keep a typed input in the history (readline's and the file), without its values."""
         if not command.strip() or self.history is None:
             return
         entry = self.history.add(command)
@@ -282,18 +287,42 @@ def default_history_path() -> Path:
     return paths.data_dir() / "history"
 
 
-_SECRET_WORDS = "|".join(sorted(SECRET_KEYS))
-# json_object('secret', 'v'), json_set(x, '$.http_url_spec.secret', 'v'): a key literal, then its value literal
-_KEY_THEN_VALUE = re.compile(rf"""(?ix)('[^']*\b(?:{_SECRET_WORDS})'\s*,\s*)'(?:[^']|'')*'""")
+#: Dot-commands whose arguments are names, paths, modes or numbers, kept as typed; any other keeps its word
+#: only (.print, .find, .py, .shell... take free text), and `.parameter set NAME VALUE` keeps no VALUE.
+_DOT_ARGUMENTS_KEPT = frozenset({
+    "autoimport", "backup", "bail", "cd", "changes", "close", "color", "colour", "connection", "databases",
+    "dbconfig", "dbinfo", "dryrun", "dump", "echo", "encoding", "exceptions", "exit", "header", "headers", "help",
+    "import", "indices", "limit", "load", "log", "mode", "nullvalue", "open", "output", "pages", "pages_svg",
+    "quit", "read", "restore", "schema", "separator", "show", "tables", "timeout", "timer", "version", "vfsinfo",
+    "vfslist", "vfsname", "width"})
 
 
 def redact_history(text: str) -> str:
-    """A statement fit for the history file: every secret value masked."""
-    return _KEY_THEN_VALUE.sub(lambda m: f"{m.group(1)}'{MASK}'", redact_text(text))
+    """A typed input fit for the history file: its shape, none of its values.
+
+    A value may be a secret whatever its form ('a' || 'b', char(...), x'...', a CTE, a temp table it is
+    staged in), so of SQL every literal (string, blob, number, and a double-quoted word that is not one of
+    the resources' names) becomes `?` and comments go; of `.parameter set NAME VALUE` the VALUE goes.
+    """
+    text = text.strip()
+    if not text.startswith("."):
+        return mask_literals(text, keep_name=_known_name).strip()
+    words = text.split()
+    command = words[0][1:].lower()
+    if command in _DOT_ARGUMENTS_KEPT:
+        return " ".join(words)
+    if command == "parameter" and len(words) > 1 and words[1].lower() in ("list", "clear", "unset", "set"):
+        return " ".join(words[:3])  # .parameter set NAME (never its value), .parameter unset NAME
+    return words[0]
+
+
+def _known_name(name: str) -> bool:
+    return name.lower() in NAMES or name.lower() in BY_NAME
 
 
 class History:
-    """The shell's history file: one JSON string per line (entries may span lines), secrets redacted."""
+    """The shell's history file: one JSON string per line (entries may span lines), values dropped
+    (redact_history)."""
 
     def __init__(self, path: Path, limit: int = HISTORY_LIMIT) -> None:
         self.path = Path(path)
@@ -318,7 +347,7 @@ class History:
         return entries[-self.limit:]
 
     def add(self, text: str) -> str:
-        """Append one entry, redacted; return the entry as stored."""
+        """Append one entry without its values (redact_history); return the entry as stored."""
         entry = redact_history(text.strip())
         self._write([entry], "a")
         return entry

@@ -410,7 +410,7 @@ def paged_list(path: str, items_key: str, *pushdowns: Pushdown) -> ListEndpoint:
 
 def _check_fields(column: Column, obj: Mapping[str, Any]) -> None:
     """Refuse keys the column does not know (naming the closest valid one) and write-only values that are
-    the mask: a statement recalled from history holds `***` where its secret was."""
+    the mask: a value copied from output, a dry-run listing or a log holds `***` where its secret was."""
     for key, value in obj.items():
         if column.fields and key not in column.fields:
             close = difflib.get_close_matches(key, column.fields, n=1)
@@ -418,5 +418,5 @@ def _check_fields(column: Column, obj: Mapping[str, Any]) -> None:
             raise ValidationError(f"{column.name}: unknown key {key!r}; {hint}valid keys are "
                                   + ", ".join(column.fields))
         if key in column.write_only_fields and value == MASK:
-            raise ValidationError(f"{column.name}.{key} is {MASK}, the mask shown in place of a secret (e.g. in "
-                                  f"the shell's history): give the real value again")
+            raise ValidationError(f"{column.name}.{key} is {MASK}, the mask shown in place of a secret (in output, "
+                                  f"dry-run listings and logs): give the real value again")
