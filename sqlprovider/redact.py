@@ -16,12 +16,15 @@ _SQL_STRING = r"'(?:[^']|'')*'"
 #: One operand of a SQL value: a string literal, or a bare word (number, column, parameter, NULL).
 _OPERAND = rf"(?:{_SQL_STRING}|[\w.:@$?]+)"
 
+#: A bare value: not the quote that closes an enclosing literal. After ':' it counts only as the last word of
+#: its clause (`token: abc`, `"token": abc,`), so prose (`missing access_token: give a JSON object`) stays whole.
+_BARE = r"""[^\s,;)}}'"]+(?:['"]+[^\s,;)}}'"]+)*"""
 _ASSIGNMENT = re.compile(
     rf"""(?ix)
-    (["']?{_KEYS}["']?\s*[:=]\s*)                   # key and : or =
+    (["']?{_KEYS}["']?\s*(?:=|:(?=\s*["'<])|:(?=\s*(?>{_BARE})(?![ \t]+\S)))\s*)   # key, then = or : (see below)
     (<[^<>\r\n]*>                                    # a <placeholder>: kept
      |"(?:[^"\\]|\\.)*"|'(?:[^']|'')*'               # a quoted value
-     |[^\s,;)}}'"]+(?:['"]+[^\s,;)}}'"]+)*)         # a bare value (not the quote that closes an enclosing literal)
+     |{_BARE})                                       # a bare value
     """)
 #: SQL that names a secret key in a string literal, then gives its value: json_object('secret', 'v'),
 #: json_set(x, '$."secret"', 'a' || 'b'), json_extract(x, '$.secret') = 'v', x ->> 'secret' = 'v'.
@@ -31,7 +34,7 @@ _SQL_KEY_VALUE = re.compile(
      (?:\s*,|\s*\)?\s*(?:==?|!=|<>|\bIS(?:\s+NOT)?\b|\bLIKE\b|\bGLOB\b))\s*)   # then an argument or a comparison
     ({_OPERAND}(?:\s*\|\|\s*{_OPERAND})*)           # the value, concatenations included
     """)
-_BEARER = re.compile(r"(?i)\b(bearer\s+)[A-Za-z0-9._~+/=-]+")
+_BEARER = re.compile(r"(?i)\b(bearer\s+|authorization[\"']?\s*[:=]\s*[\"']?basic\s+)[A-Za-z0-9._~+/=-]+")
 #: scheme://user:password@host: the password.
 _URL_PASSWORD = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://[^\s/?#@:'\"<>]*:)[^\s/?#@'\"<>]+(?=@)")
 #: A Databricks personal access token, wherever it stands: dapi + 32 hex digits (and an optional -N).
@@ -119,10 +122,12 @@ def mask_literals(sql: str, keep_name: Callable[[str], bool] = lambda name: Fals
     return "".join(pieces)
 
 
-def sql_error_text(message: str, sql: str) -> str:
+def sql_error_text(message: str, sql: str, offset: int = -1) -> str:
     """A message SQLite gave about `sql`, quoting none of its literals: `near "'S...'": syntax error` becomes
     `near the 2nd string literal (line 1): syntax error`; a literal's text anywhere else in the message (a
-    JSON path, a RAISE message) is replaced the same way."""
+    JSON path, a RAISE message) is replaced the same way. `offset` (SQLite's, in UTF-8 bytes) picks the
+    token `near` means when two literals are alike."""
+    at = len(sql.encode()[:offset].decode(errors="ignore")) if offset >= 0 else -1
     found = [(kind, start, end) for kind, start, end in sql_tokens(sql) if kind in LITERAL_KINDS]
     totals = {kind: sum(k == kind for k, _, _ in found) for kind in LITERAL_KINDS}
     counts = dict.fromkeys(LITERAL_KINDS, 0)
@@ -132,6 +137,8 @@ def sql_error_text(message: str, sql: str) -> str:
         nth = f"{_ordinal(counts[kind])} " if totals[kind] > 1 else ""
         what = f"the {nth}{LITERAL_KINDS[kind]} (line {sql.count(chr(10), 0, start) + 1})"
         source = sql[start:end]
+        if start <= at < end:  # the token SQLite stopped at: its near "X" means this one
+            message = message.replace(f'"{source}"', what, 1)
         named.append((f'"{source}"', what))  # SQLite's near "X" and unrecognized token: "X"
         inner = source[2:-1] if kind == "blob" else source[1:-1] if kind in ("string", "quoted") else ""
         if len(inner) >= 3:  # shorter is no secret, and replacing it would garble the message

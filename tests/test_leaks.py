@@ -168,17 +168,31 @@ def test_shell_history_keeps_no_secret(tmp_path):
     assert_no_secret({"history": (tmp_path / "history").read_text()}, SECRETS)
 
 
-@pytest.mark.parametrize("sql", [
-    # a missing comma: SQLite's syntax error quotes the literal holding the secret
-    "INSERT INTO model_registry_webhooks (deployment_name, events, http_url_spec) VALUES ('sandbox', "
-    "'COMMENT_CREATED' '{\"url\": \"https://x.example\", \"secret\": \"TOPSECRET6\"}')",
-    # an EXEC value that is not a literal is quoted back in the error
-    "EXEC model_registry_webhooks.test @deployment_name='sandbox' @id=json_object('secret', 'TOPSECRET6')",
+@pytest.mark.parametrize("sql, message", [
+    # a missing comma: SQLite's syntax error quoted the literal holding the secret; it names its kind and place
+    ("INSERT INTO model_registry_webhooks (deployment_name, events, http_url_spec) VALUES ('sandbox', "
+     "'COMMENT_CREATED' '{\"url\": \"https://x.example\", \"secret\": \"TOPSECRET6\"}')",
+     "near the 3rd string literal (line 1): syntax error"),
+    ("SELECT 1\n  'TOPSECRET6' 'TOPSECRET6'", "near the 2nd string literal (line 2): syntax error"),
+    ("SELECT x'ABCDEF0' 'TOPSECRET6'", "unrecognized token: the blob literal (line 1)"),
+    ("SELECT 'é' 'TOPSECRET6' 'TOPSECRET6'", "near the 3rd string literal (line 1): syntax error"),
+    ("SELECT 'TOPSECRET6",
+     "line 1: unterminated string, quoted name or comment: close it with its matching quote or */"),
+    ("SELECT json_set('{}', 'TOPSECRET6', 1)", "bad JSON path: the 2nd string literal (line 1)"),
+    ("SELECT raise(ABORT, 'TOPSECRET6')", "RAISE() may only be used within a trigger-program"),
+    ("WITH s(v) AS (SELECT 'TOPSECRET6') SELECT json_extract('{', v) FROM s", "malformed JSON"),
+    # an EXEC value that is not a literal is quoted back in the error, without its literals
+    ("EXEC model_registry_webhooks.test @deployment_name='sandbox' @id=json_object('secret', 'TOPSECRET6')",
+     "parameter @id: JSON_OBJECT(...: ...) is not a quoted string, a number or NULL; write @id='JSON_OBJECT(...: ...)'"),
+    ("INSERT INTO model_registry_webhooks (deployment_name) VALUES ('sandbox') RETURNING 'TOPSECRET6' FROM x",
+     "cannot read the RETURNING clause '? FROM x'; list columns or expressions, e.g. RETURNING id, webhook"),
+    ("SELECT 1 FROM model_registry_webhooks WHERE deployment_name = 'sandbox' AND 'TOPSECRET6' 1",
+     "near the 2nd number (line 1): syntax error"),
 ])
-def test_errors_that_quote_the_statement_mask_secrets(conn, sql):
+def test_errors_quote_no_literal_of_the_statement(conn, sql, message):
     with pytest.raises(sqlprovider.Error) as caught:
         conn.execute(sql)
-    assert "TOPSECRET6" not in str(caught.value) and "***" in str(caught.value)
+    assert str(caught.value) == message
 
 
 # --- redact_text: what is masked, and what is left alone --------------------------------------------------
@@ -224,3 +238,48 @@ def test_a_profile_host_with_a_password_is_masked_in_the_error(tmp_path, monkeyp
         conn.execute("SELECT id FROM model_registry_webhooks WHERE deployment_name = 'u'")
     assert PAT not in str(caught.value)
     assert "has host = 'http://user:***@127.0.0.1:1'" in str(caught.value)
+
+
+# --- masked messages stay readable ------------------------------------------------------------------------
+def _validation_messages() -> list[str]:
+    """Every message the definitions give about an object column: missing fields, wrong keys, wrong JSON."""
+    from sqlprovider.resources import RESOURCES
+
+    found = []
+    for resource in RESOURCES:
+        for column in (c for c in resource.columns if c.kind == "object"):
+            for bad in ("{}", '{"nope": 1}', "[1]", "{", '{"' + (column.required_fields or ("x",))[0] + '": 1}'):
+                try:
+                    resource.convert(column, bad)
+                except sqlprovider.Error as exc:
+                    found.append(str(exc))
+    return found
+
+
+@pytest.mark.parametrize("message", [
+    *_validation_messages(),
+    "Missing value for required parameter 'job_spec.access_token'.",
+    "Invalid page_token: it was not returned by a previous list call.",
+    "http_url_spec.secret is ***, the mask shown in place of a secret (in output, dry-run listings and logs): "
+    "give the real value again",
+])
+def test_a_message_that_names_a_secret_key_is_not_garbled(message):
+    """Only values are masked: `missing access_token: give a JSON object` lost its `give` to ***."""
+    from sqlprovider.redact import redact_text
+
+    assert redact_text(message) == message
+    assert "***" not in message.replace("is ***, the mask", "")
+
+
+@pytest.mark.parametrize("text, shown", [
+    ("token: abc123", "token: ***"),
+    ("password: hunter2, next", "password: ***, next"),
+    ("secret: abc\nnext line", "secret: ***\nnext line"),
+    ('{"token": abc}', '{"token": ***}'),
+    ("Authorization: Basic dXNlcjpwYXNz", "Authorization: Basic ***"),
+    ("a basic check", "a basic check"),
+])
+def test_a_bare_value_after_a_colon_is_masked_when_it_ends_its_clause(text, shown):
+    from sqlprovider.redact import redact_text
+
+    assert redact_text(text) == shown

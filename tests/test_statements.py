@@ -442,7 +442,7 @@ def test_parse_exec(sql, resource, method, params, json_params):
     ("EXEC a.b.c.d @x= @y='1'", "parameter @x has no value: write @x='value'"),
     ("EXEC a.b.c.d @@json", "parameter @@json has no value: write @@json='value'"),
     ("EXEC a.b.c.d @x=sandbox", "parameter @x: sandbox is not a quoted string, a number or NULL; write @x='sandbox'"),
-    ("EXEC a.b.c.d @x=(1)", "parameter @x: (1) is not a quoted string, a number or NULL; write @x='(1)'"),
+    ("EXEC a.b.c.d @x=(1)", "parameter @x: (...) is not a quoted string, a number or NULL; write @x='(...)'"),
     ("EXEC a.b.c.d @id='1' @ID='2'", "parameter @id is given twice: keep one"),
     ("EXEC a.b.c.d @@json='{}' @@json='{}'", "parameter @@json is given twice: keep one"),
     ("EXEC a.b.c.d @@foo='1'", "unknown parameter @@foo: the only @@ parameter is @@json='{...}'"),

@@ -168,6 +168,7 @@ class Cursor:
         self.rowcount = -1
         self.lastrowid = None
         self._rows: Iterator[Row] | None = None
+        self._text = ""  # the statement whose rows these are: its errors quote none of its literals
         self._closed = False
 
     # --- running ------------------------------------------------------------------------------------
@@ -199,6 +200,7 @@ class Cursor:
         kind = statements.statement_kind(text)
         if params and kind == "exec":
             raise NotSupportedError("EXEC takes literal values, not parameters: write @id='...'")
+        self._text = text
         result = self.connection.run(text, params)
         columns = [(name, None) for name in result.columns]
         if kind == "select" or (kind == "other" and columns):
@@ -216,7 +218,7 @@ class Cursor:
         parts = statements.split_statements(operation)
         if len(parts) != 1:
             raise ProgrammingError(f"executemany() takes one statement; got {len(parts)}")
-        text = parts[0].text
+        text = self._text = parts[0].text
         kind = statements.statement_kind(text)
         if kind not in WRITES:
             raise ProgrammingError(f"executemany() runs INSERT, UPDATE or DELETE, not {kind.upper()}: "
@@ -248,7 +250,7 @@ class Cursor:
             text = statements.rewrite_names(text, _SHORT_NAMES)
             return list(apsw.ext.query_info(self.connection.db, text, params).description or ())
         except apsw.Error as exc:
-            raise _translate(exc) from None
+            raise _translate(exc, sql=text) from None
 
     def _set(self, columns: list[tuple[str, str | None]], rows: Iterator[Row], rowcount: int) -> None:
         """Keep a result; a column without a declared type is typed from its first value."""
@@ -291,13 +293,13 @@ class Cursor:
         try:
             return next(self._rows)
         except apsw.Error as exc:
-            raise _translate(exc) from None
+            raise _translate(exc, sql=self._text) from None
 
     def _next(self) -> Row | None:
         try:
             return next(self._rows, None) if self._rows is not None else None
         except apsw.Error as exc:
-            raise _translate(exc) from None
+            raise _translate(exc, sql=self._text) from None
 
     # --- the rest of PEP 249 ------------------------------------------------------------------------
     def close(self) -> None:

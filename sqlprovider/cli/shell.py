@@ -26,6 +26,7 @@ from sqlprovider import paths
 from sqlprovider.cli import output
 
 from sqlprovider.engine import statements
+from sqlprovider.engine.connection import _translate
 from sqlprovider.cli.progress import Reporter
 from sqlprovider.errors import ProgrammingError
 from sqlprovider.redact import mask_literals, sql_tokens
@@ -122,7 +123,10 @@ class Shell(apsw.shell.Shell):
         started = time.perf_counter()
         with self.reporter.statement():
             result = self.connection.run(text, self.bindings or None)  # .parameter set NAME VALUE
-            shown = self.show(result.columns, result.rows)
+            try:
+                shown = self.show(result.columns, result.rows)
+            except apsw.Error as exc:  # while reading rows: as the connection words it, quoting no literal
+                raise _translate(exc, sql=text) from None
         seconds = time.perf_counter() - started
         rows = result.columns or statements.statement_kind(text) == "select"  # an empty SELECT has no columns
         self.write(self.stderr, summary(shown if rows else None, result.rowcount, seconds) + "\n")

@@ -27,6 +27,7 @@ from sqlprovider.errors import (
     Error, IntegrityError, InterfaceError, NotSupportedError, OperationalError, ProgrammingError, StatementError,
     ValidationError,
 )
+from sqlprovider.redact import mask_literals, sql_error_text
 from sqlprovider.resources import BY_NAME, RESOURCES, lookup
 from sqlprovider.resources.base import Resource, _to_sql
 from sqlprovider.engine.vtable import Engine, Module, not_a_sandbox
@@ -143,13 +144,13 @@ class Connection:
             if unknown and 'near ".": syntax error' in str(exc):
                 raise ProgrammingError(f"unknown resource {unknown.group()}; known resources are "
                                        + ", ".join(r.qualified_name for r in RESOURCES)) from None
-            raise _translate(exc) from None
+            raise _translate(exc, sql=text) from None
         except apsw.AuthError:
             name, self._refused_name = self._refused_name, None
             raise ProgrammingError(f"{name} is a resource's name (the live table): give your table or view "
                                    f"another name") from None
         except apsw.Error as exc:
-            raise _translate(exc) from None
+            raise _translate(exc, sql=text) from None
         finally:
             if writes:
                 self.engine.kind = "other"
@@ -187,7 +188,7 @@ class Connection:
         try:
             described = apsw.ext.query_info(self.db, query).description or ()
         except apsw.Error as exc:
-            raise _translate(exc, "RETURNING: ") from None
+            raise _translate(exc, "RETURNING: ", sql=query) from None
         return query, tuple(name for name, _ in described)
 
     def _returning(self, resource: Resource, query: str, columns: tuple[str, ...], results: list[WriteResult],
@@ -207,7 +208,7 @@ class Connection:
         try:
             materialised = list(self.db.execute(query))
         except apsw.Error as exc:
-            raise _translate(exc, "RETURNING: ") from None
+            raise _translate(exc, "RETURNING: ", sql=query) from None
         return Result(columns, iter(materialised), changed)
 
     # --- EXEC -----------------------------------------------------------------------------------
@@ -264,12 +265,12 @@ class Connection:
 
     def _scalar(self, name: str, query: statements.Query) -> Any:
         """The one value of an EXEC parameter written `@name=(SELECT ...)`, computed by SQLite."""
-        shown = f"@{name}=({' '.join(query.text.split())})"  # on one line
+        shown = f"@{name}=({' '.join(mask_literals(query.text).split())})"  # on one line, quoting no literal
         result = self.run(query.text)
         try:
             rows = list(itertools.islice(result.rows, 2))
         except apsw.Error as exc:
-            raise _translate(exc, f"{shown}: ") from None
+            raise _translate(exc, f"{shown}: ", sql=query.text) from None
         if rows and len(rows[0]) != 1:
             raise StatementError(f"{shown} selects {len(rows[0])} columns; select one")
         if len(rows) != 1:
@@ -305,12 +306,14 @@ def _lazy_result(cursor: apsw.Cursor) -> Result:
     return Result(columns, cursor, -1)  # apsw's rows are tuples already
 
 
-def _translate(exc: apsw.Error, prefix: str = "") -> Error:
+def _translate(exc: apsw.Error, prefix: str = "", sql: str = "") -> Error:
+    """SQLite's error as ours; given the statement's text, its message quotes none of its literals
+    (`near "'S...'"` would show a secret: see redact.sql_error_text)."""
     message = str(exc)
     for name in ("SQLError: ", "ConstraintError: ", "Error: "):
         if message.startswith(name):
             message = message[len(name):]
-    message = prefix + message.replace("\n", " ")
+    message = prefix + sql_error_text(message, sql, getattr(exc, "error_offset", -1)).replace("\n", " ")
     if isinstance(exc, (apsw.SQLError, apsw.BindingsError)):  # PEP 249: a wrong parameter count is a programming error
         return ProgrammingError(message)
     if isinstance(exc, apsw.ConstraintError):

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 import apsw
 
 from sqlprovider.errors import StatementError, TemplateError
+from sqlprovider.redact import mask_literals
 
 if TYPE_CHECKING:
     from sqlglot import exp
@@ -163,12 +164,21 @@ def _one_line(exc: ParseError, first_line: int = 1) -> str:
     """sqlglot's first error description and line, without its multi-line highlight."""
     error = exc.errors[0] if exc.errors else {}
     description = error.get("description") or str(exc).splitlines()[0]
-    description = re.sub(r"<Token token_type: TokenType\.\w+, text: (.*?), line: .*?>", _token_word, description)
+    description = re.sub(r"<Token token_type: TokenType\.(\w+), text: (.*?), line: .*?>", _token_word, description)
     return f"{description} (line {error['line'] + first_line - 1})" if error.get("line") else description
 
 
+#: sqlglot token types that are literals: a message names their kind, never their text (it may be a secret).
+_LITERAL_TOKENS = {"STRING": "a string literal", "NATIONAL_STRING": "a string literal", "HEX_STRING": "a blob literal",
+                   "BIT_STRING": "a blob literal", "BYTE_STRING": "a blob literal", "RAW_STRING": "a string literal",
+                   "NUMBER": "a number"}
+
+
 def _token_word(match: re.Match[str]) -> str:
-    return "the end of the statement" if match.group(1) == "SENTINEL" else repr(match.group(1))
+    kind, text = match.group(1), match.group(2)
+    if text == "SENTINEL":
+        return "the end of the statement"
+    return _LITERAL_TOKENS.get(kind) or (repr(text) if kind != "IDENTIFIER" else "a quoted name")
 
 
 # --- scripts --------------------------------------------------------------------------------------
@@ -275,7 +285,7 @@ def split_returning(sql: str) -> tuple[str, list[str] | None]:
     tree = trees[0] if len(trees) == 1 else None
     if not isinstance(tree, exp.Select) or not tree.expressions or any(
             v for k, v in tree.args.items() if k != "expressions"):
-        raise StatementError(f"cannot read the RETURNING clause {rest.strip()!r}; {hint}")
+        raise StatementError(f"cannot read the RETURNING clause {mask_literals(rest.strip())!r}; {hint}")
     return head, _returning_items(rest, tree.expressions)
 
 
@@ -479,6 +489,7 @@ def _exec_literal(shown: str, node: exp.Expr) -> object:
         except ValueError:
             return sign * float(number.this)
     text = f"({node.this})" if isinstance(node, dialects.ExecQuery) else node.sql("tsql")
+    text = mask_literals(text, mask="...")  # a name is shown; a literal (maybe a secret: 'a' || 'b') is not
     raise StatementError(f"parameter {shown}: {text} is not a quoted string, a number or NULL; write {shown}='{text}'")
 
 
